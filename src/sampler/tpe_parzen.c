@@ -1,0 +1,377 @@
+/*
+ * tpe_parzen.c -- Optuna's (5.0) Parzen estimator: kernel placement, the
+ * neighbour bandwidth rule with endpoint and magic-clip handling, the prior
+ * kernel, sampling and the mixture log density (see tpe_parzen.h).
+ */
+#include "sampler/tpe_parzen.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampler/tpe_math.h"
+
+#define TPE_EPS 1e-12
+
+void loupe__tpe_parzen_free(loupe__tpe_parzen *pe) {
+    if (!pe) return;
+    if (pe->dims) {
+        for (size_t d = 0; d < pe->n_dims; d++) {
+            loupe__tpe_kdim *k = &pe->dims[d];
+            free(k->mu);
+            free(k->sigma);
+            free(k->a);
+            free(k->b);
+            free(k->log_mass);
+            free(k->probs);
+        }
+    }
+    free(pe->dims);
+    free(pe->weights);
+    free(pe->log_weights);
+    memset(pe, 0, sizeof *pe);
+}
+
+int loupe__tpe_check_weights(const double *w, size_t n, char *err, size_t errcap) {
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] < 0.0) {
+            snprintf(err, errcap,
+                     "the TPE weights function returned a negative value (%g at index %zu of %zu); "
+                     "weights must be >= 0",
+                     w[i], i, n);
+            return LOUPE_EINVAL;
+        }
+        sum += w[i];
+    }
+    if (n > 0 && !(sum > 0.0) && !isnan(sum)) {
+        snprintf(err, errcap,
+                 "the TPE weights function returned all-zero weights for %zu observations; "
+                 "give at least one observation a positive weight",
+                 n);
+        return LOUPE_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(w[i])) {
+            snprintf(err, errcap,
+                     "the TPE weights function returned a non-finite value (%g at index %zu of "
+                     "%zu); weights must be finite",
+                     w[i], i, n);
+            return LOUPE_EINVAL;
+        }
+    }
+    return LOUPE_OK;
+}
+
+/* Sort key for the bandwidth rule: by value, ties by original index (stable). */
+typedef struct {
+    double v;
+    size_t i;
+} keyed;
+
+static int keyed_cmp(const void *pa, const void *pb) {
+    const keyed *a = pa, *b = pb;
+    if (a->v < b->v) return -1;
+    if (a->v > b->v) return 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* Bandwidths of n observation kernels at mus (kernel space) on [low, high]:
+ * the larger distance to a sorted neighbour (the domain edges count as
+ * neighbours), the outermost ones measured inward only unless consider_endpoints,
+ * then clipped. n_kernels counts the prior too, for the magic clip. */
+static int neighbour_sigmas(const double *mus, size_t n, double low, double high, size_t n_kernels,
+                            const loupe__tpe_pe_params *p, double *sigmas) {
+    if (n == 0) return LOUPE_OK;
+    keyed *k = malloc(n * sizeof *k);
+    double *s = malloc((n + 2) * sizeof *s);
+    if (!k || !s) {
+        free(k);
+        free(s);
+        return LOUPE_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        k[i].v = mus[i];
+        k[i].i = i;
+    }
+    qsort(k, n, sizeof *k, keyed_cmp);
+    s[0] = low;
+    for (size_t i = 0; i < n; i++) s[i + 1] = k[i].v;
+    s[n + 1] = high;
+    /* sorted sigma j belongs to s[j + 1] */
+    double maxsigma = high - low;
+    double minsigma = p->consider_magic_clip
+                          ? (high - low) / fmin(100.0, 1.0 + (double)n_kernels)
+                          : TPE_EPS;
+    for (size_t j = 0; j < n; j++) {
+        double left = s[j + 1] - s[j], right = s[j + 2] - s[j + 1];
+        double sg = left > right ? left : right; /* np.maximum */
+        if (isnan(left) || isnan(right)) sg = NAN;
+        if (!p->consider_endpoints && n + 2 >= 4) {
+            if (j == 0) sg = s[2] - s[1];
+            if (j == n - 1) sg = s[n] - s[n - 1];
+        }
+        /* np.clip(sigma, minsigma, maxsigma) */
+        if (sg < minsigma) sg = minsigma;
+        if (sg > maxsigma) sg = maxsigma;
+        sigmas[k[j].i] = sg;
+    }
+    free(k);
+    free(s);
+    return LOUPE_OK;
+}
+
+static int build_numerical(loupe__tpe_kdim *kd, const loupe_distribution *dist, const double *obs,
+                           size_t stride, size_t n_obs, size_t n_kernels, int with_prior,
+                           const loupe__tpe_pe_params *p) {
+    kd->categorical = 0;
+    kd->is_log = dist->log != 0;
+    kd->low = dist->low;
+    kd->high = dist->high;
+    kd->step = 0.0;
+    if (dist->kind == LOUPE_DIST_INT)
+        kd->step = dist->step > 0 ? dist->step : 1.0;
+    else if (dist->step > 0)
+        kd->step = dist->step;
+    double low = dist->low, high = dist->high;
+    if (kd->step > 0) {
+        low -= kd->step / 2;
+        high += kd->step / 2;
+    }
+    if (kd->is_log) {
+        low = log(low);
+        high = log(high);
+    }
+    kd->alow = low;
+    kd->ahigh = high;
+    kd->mu = malloc(n_kernels * sizeof(double));
+    kd->sigma = malloc(n_kernels * sizeof(double));
+    kd->a = malloc(n_kernels * sizeof(double));
+    kd->b = malloc(n_kernels * sizeof(double));
+    kd->log_mass = malloc(n_kernels * sizeof(double));
+    if (!kd->mu || !kd->sigma || !kd->a || !kd->b || !kd->log_mass) return LOUPE_ENOMEM;
+    for (size_t i = 0; i < n_obs; i++) {
+        double v = obs[i * stride];
+        kd->mu[i] = kd->is_log ? log(v) : v;
+    }
+    int rc = neighbour_sigmas(kd->mu, n_obs, low, high, n_kernels, p, kd->sigma);
+    if (rc != LOUPE_OK) return rc;
+    if (with_prior) {
+        kd->mu[n_kernels - 1] = 0.5 * (low + high);
+        kd->sigma[n_kernels - 1] = high - low;
+    }
+    for (size_t k = 0; k < n_kernels; k++) {
+        kd->a[k] = (low - kd->mu[k]) / kd->sigma[k];
+        kd->b[k] = (high - kd->mu[k]) / kd->sigma[k];
+        kd->log_mass[k] = loupe__tpe_log_gauss_mass(kd->a[k], kd->b[k]);
+    }
+    return LOUPE_OK;
+}
+
+static int build_categorical(loupe__tpe_kdim *kd, const loupe_distribution *dist, const double *obs,
+                             size_t stride, size_t n_obs, size_t n_kernels,
+                             const loupe__tpe_pe_params *p) {
+    size_t c = dist->n_choices;
+    kd->categorical = 1;
+    kd->n_choices = c;
+    kd->probs = malloc(n_kernels * c * sizeof(double));
+    if (!kd->probs) return LOUPE_ENOMEM;
+    if (n_obs == 0) {
+        for (size_t j = 0; j < c; j++) kd->probs[j] = 1.0 / (double)c;
+        return LOUPE_OK;
+    }
+    /* Every row starts at prior_weight / n_kernels; an observation row gets +1
+     * at its choice; rows are normalized (a zero row stays zero). */
+    double base = p->prior_weight / (double)n_kernels;
+    for (size_t k = 0; k < n_kernels; k++) {
+        double *row = &kd->probs[k * c];
+        for (size_t j = 0; j < c; j++) row[j] = base;
+        if (k < n_obs) {
+            double v = obs[k * stride];
+            if (v >= 0 && v < (double)c) row[(size_t)v] += 1.0;
+        }
+        double sum = 0.0;
+        for (size_t j = 0; j < c; j++) sum += row[j];
+        if (sum == 0.0) sum = 1.0;
+        for (size_t j = 0; j < c; j++) row[j] /= sum;
+    }
+    return LOUPE_OK;
+}
+
+int loupe__tpe_parzen_build(loupe__tpe_parzen *pe, const loupe_distribution *const *space,
+                            size_t n_dims, const double *obs, size_t n_obs,
+                            const double *obs_weights, const loupe__tpe_pe_params *params) {
+    memset(pe, 0, sizeof *pe);
+    if (!(params->prior_weight >= 0.0)) return LOUPE_EINVAL;
+    int with_prior = params->consider_prior || n_obs == 0;
+    size_t n_kernels = n_obs + (with_prior ? 1 : 0);
+    pe->n_dims = n_dims;
+    pe->n_obs = n_obs;
+    pe->n_kernels = n_kernels;
+    pe->weights = malloc(n_kernels * sizeof(double));
+    pe->log_weights = malloc(n_kernels * sizeof(double));
+    pe->dims = calloc(n_dims ? n_dims : 1, sizeof *pe->dims);
+    if (!pe->weights || !pe->log_weights || !pe->dims) return LOUPE_ENOMEM;
+
+    if (n_obs == 0) {
+        pe->weights[0] = 1.0;
+    } else {
+        double sum = 0.0;
+        for (size_t i = 0; i < n_obs; i++) sum += (pe->weights[i] = obs_weights[i]);
+        if (with_prior) sum += (pe->weights[n_obs] = params->prior_weight);
+        for (size_t k = 0; k < n_kernels; k++) pe->weights[k] /= sum;
+    }
+    for (size_t k = 0; k < n_kernels; k++) pe->log_weights[k] = log(pe->weights[k]);
+
+    for (size_t d = 0; d < n_dims; d++) {
+        int rc;
+        if (space[d]->kind == LOUPE_DIST_CATEGORICAL)
+            rc = build_categorical(&pe->dims[d], space[d], obs ? obs + d : NULL, n_dims, n_obs,
+                                   n_kernels, params);
+        else
+            rc = build_numerical(&pe->dims[d], space[d], obs ? obs + d : NULL, n_dims, n_obs,
+                                 n_kernels, with_prior, params);
+        if (rc != LOUPE_OK) return rc;
+    }
+    return LOUPE_OK;
+}
+
+/* numpy's rng.choice(p=w): the first index whose cumulative weight exceeds u. */
+static size_t pick_kernel(const double *cdf, size_t n, double u) {
+    size_t lo = 0, hi = n; /* first index with cdf > u */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cdf[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo < n ? lo : n - 1;
+}
+
+int loupe__tpe_parzen_sample(const loupe__tpe_parzen *pe, loupe__rng *rng, size_t n, double *out) {
+    size_t nk = pe->n_kernels, D = pe->n_dims;
+    size_t *active = malloc((n ? n : 1) * sizeof *active);
+    double *cdf = malloc(nk * sizeof *cdf);
+    if (!active || !cdf) {
+        free(active);
+        free(cdf);
+        return LOUPE_ENOMEM;
+    }
+    double acc = 0.0;
+    for (size_t k = 0; k < nk; k++) cdf[k] = (acc += pe->weights[k]);
+    for (size_t k = 0; k < nk; k++) cdf[k] /= acc;
+    for (size_t i = 0; i < n; i++) active[i] = pick_kernel(cdf, nk, loupe__rng_uniform(rng));
+    free(cdf);
+
+    /* categorical dimensions, in search-space order */
+    for (size_t d = 0; d < D; d++) {
+        const loupe__tpe_kdim *kd = &pe->dims[d];
+        if (!kd->categorical) continue;
+        for (size_t i = 0; i < n; i++) {
+            double u = loupe__rng_uniform(rng);
+            const double *row = &kd->probs[active[i] * kd->n_choices];
+            double cum = 0.0;
+            size_t count = 0;
+            for (size_t j = 0; j < kd->n_choices; j++) {
+                cum += row[j];
+                /* the last cumulative value is taken as exactly 1 */
+                double c = j + 1 == kd->n_choices ? 1.0 : cum;
+                if (c < u) count++;
+            }
+            if (count >= kd->n_choices) count = kd->n_choices - 1;
+            out[i * D + d] = (double)count;
+        }
+    }
+    /* numerical dimensions: one quantile per (dimension, sample), dimension-major */
+    for (size_t d = 0; d < D; d++) {
+        const loupe__tpe_kdim *kd = &pe->dims[d];
+        if (kd->categorical) continue;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = active[i];
+            double q = loupe__rng_uniform(rng);
+            double z = loupe__tpe_truncnorm_ppf(q, kd->a[k], kd->b[k], kd->log_mass[k]);
+            double x = z * kd->sigma[k] + kd->mu[k];
+            if (kd->is_log) x = exp(x);
+            if (kd->step > 0) {
+                /* nearest grid point from low; rint rounds half to even like np.round */
+                x = kd->low + rint((x - kd->low) / kd->step) * kd->step;
+            }
+            /* keep the value in the domain (exp/rounding can leave it by an ulp) */
+            if (x < kd->low) x = kd->low;
+            if (x > kd->high) x = kd->high;
+            out[i * D + d] = x;
+        }
+    }
+    free(active);
+    return LOUPE_OK;
+}
+
+int loupe__tpe_parzen_log_pdf(const loupe__tpe_parzen *pe, const double *x, size_t n, double *out) {
+    size_t nk = pe->n_kernels, D = pe->n_dims;
+    if (n == 0) return LOUPE_OK;
+    double *m = calloc(n * nk, sizeof *m);   /* per (sample, kernel) sums of log terms */
+    double *cell = malloc(n * nk * sizeof *cell); /* one discrete dimension's terms */
+    if (!m || !cell) {
+        free(m);
+        free(cell);
+        return LOUPE_ENOMEM;
+    }
+    for (size_t d = 0; d < D; d++) {
+        const loupe__tpe_kdim *kd = &pe->dims[d];
+        for (size_t i = 0; i < n; i++) {
+            double xv = x[i * D + d];
+            double *row = &m[i * nk];
+            if (kd->categorical) {
+                size_t c = (size_t)xv;
+                for (size_t k = 0; k < nk; k++) row[k] += log(kd->probs[k * kd->n_choices + c]);
+            } else if (kd->step > 0) {
+                /* Grid values repeat often among the candidates: compute each
+                 * distinct value's cell masses once. */
+                double *t = &cell[i * nk];
+                size_t same = i;
+                for (size_t j = 0; j < i; j++)
+                    if (x[j * D + d] == xv) {
+                        same = j;
+                        break;
+                    }
+                if (same != i) {
+                    memcpy(t, &cell[same * nk], nk * sizeof *t);
+                } else {
+                    double left = xv - kd->step / 2, right = xv + kd->step / 2;
+                    if (kd->is_log) {
+                        left = log(left);
+                        right = log(right);
+                    }
+                    for (size_t k = 0; k < nk; k++) {
+                        double mu = kd->mu[k], s = kd->sigma[k];
+                        t[k] = loupe__tpe_log_gauss_mass((left - mu) / s, (right - mu) / s) -
+                               kd->log_mass[k];
+                    }
+                }
+                for (size_t k = 0; k < nk; k++) row[k] += t[k];
+            } else {
+                double xt = kd->is_log ? log(xv) : xv;
+                for (size_t k = 0; k < nk; k++)
+                    row[k] += loupe__tpe_truncnorm_logpdf(xt, kd->a[k], kd->b[k], kd->mu[k],
+                                                          kd->sigma[k], kd->log_mass[k]);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        double *row = &m[i * nk];
+        double mx = -INFINITY;
+        for (size_t k = 0; k < nk; k++) {
+            row[k] += pe->log_weights[k];
+            if (row[k] > mx) mx = row[k];
+        }
+        if (mx == -INFINITY) mx = 0.0; /* all zero probability: avoid -inf - -inf */
+        double s = 0.0;
+        for (size_t k = 0; k < nk; k++) s += exp(row[k] - mx);
+        out[i] = log(s) + mx;
+    }
+    free(m);
+    free(cell);
+    return LOUPE_OK;
+}
