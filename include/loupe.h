@@ -405,7 +405,111 @@ int loupe_study_best_trials(loupe_study *study, loupe_trial_list **out);
 int loupe_study_count_trials(loupe_study *study, int64_t counts[5]);
 
 /* ---------------------------------------------------------------- TPE sampler */
-/* (section owned by the TPE work: options struct and constructor) */
+/*
+ * Optuna's TPESampler (Tree-structured Parzen Estimator), as in Optuna 5.0: for
+ * each parameter (or jointly, multivariate) it splits the finished trials into a
+ * "below" (good) and an "above" set, fits a Parzen estimator l(x) to the first and
+ * g(x) to the second, draws n_ei_candidates points from l and proposes the one
+ * maximizing log l(x) - log g(x). Until n_startup_trials trials are COMPLETE or
+ * PRUNED it samples like RandomSampler. Options follow TPESampler's arguments;
+ * fill them with loupe_tpe_options_init() and change what you need.
+ */
+
+/* gamma(n): how many of the n finished (COMPLETE or PRUNED) trials form the
+ * "below" set. Must return >= 0 (a value above n means all). */
+typedef int64_t (*loupe_tpe_gamma_fn)(size_t n, void *user_data);
+/* weights(n, out): fills out[0..n-1] with the weights of n observations ordered
+ * by trial number (oldest first). Return 0, or non-zero to fail the ask with
+ * LOUPE_EINVAL. Values must be finite, >= 0 and not all zero. */
+typedef int (*loupe_tpe_weights_fn)(size_t n, double *out, void *user_data);
+/*
+ * constraints(trial, ...): the constraint values of a trial being told COMPLETE
+ * or PRUNED (Optuna's constraints_func). trial is the snapshot before the state
+ * is written (values not yet stored; they are given as state/values). Write up to
+ * cap values into out and their count into *n_out; a value > 0 means violated.
+ * Return 0, or non-zero on error. The sampler stores them as the trial system
+ * attribute "constraints" (a JSON list), which Optuna reads back.
+ */
+typedef int (*loupe_tpe_constraints_fn)(const loupe_frozen_trial *trial, loupe_trial_state state,
+                                        size_t n_values, const double *values, double *out,
+                                        size_t cap, size_t *n_out, void *user_data);
+
+/* The most constraint values a constraints callback may write. */
+#define LOUPE_TPE_MAX_CONSTRAINTS 64
+/* "Decide per study" for loupe_tpe_options.multivariate. */
+#define LOUPE_TPE_AUTO (-1)
+
+typedef struct loupe_tpe_options {
+    /* Random sampling until this many trials are COMPLETE or PRUNED. Default 10. */
+    int n_startup_trials;
+    /* Candidates drawn from l(x) per proposal (>= 1). Default 24. */
+    int n_ei_candidates;
+    /* has_seed != 0: seed the sampler with seed (same seed, same storage contents,
+     * one process => same proposals). has_seed == 0: seeded from the clock. */
+    int has_seed;
+    uint64_t seed;
+    /* 1: sample the intersection search space of the finished trials jointly;
+     * 0: each parameter independently; LOUPE_TPE_AUTO (default): 1 for
+     * single-objective studies, 0 for multi-objective ones (Optuna 5.0). */
+    int multivariate;
+    /* 1: decompose the search space into groups of parameters that always occur
+     * together and sample each group jointly (needs multivariate 1 or AUTO; AUTO
+     * then means 1). Default 0. */
+    int group;
+    /* 1: RUNNING trials count as "above" (bad) observations, and multivariate
+     * proposals are published in the trial system attributes
+     * "tpe:relative_params:<i>" so other processes sharing the storage avoid them.
+     * Default 1 (Optuna 5.0). */
+    int constant_liar;
+    /* 1 (default): a prior kernel (domain center, width = range) joins each
+     * estimator. 0 reproduces Optuna 3.1's consider_prior=False (Optuna >= 4.3
+     * always uses the prior). */
+    int consider_prior;
+    /* Weight of the prior kernel (>= 0). Default 1.0. */
+    double prior_weight;
+    /* 1 (default): bandwidths are at least range / min(100, 1 + kernels). */
+    int consider_magic_clip;
+    /* 1: the outermost kernels' bandwidths also consider the domain edges.
+     * Default 0. */
+    int consider_endpoints;
+    /* 1: print a warning to stderr when multivariate TPE falls back to
+     * independent sampling for a parameter seen before. Default 0. */
+    int warn_independent_sampling;
+    /* NULL (default): loupe_tpe_default_gamma for single-objective studies,
+     * loupe_tpe_default_gamma_multiobjective otherwise. */
+    loupe_tpe_gamma_fn gamma;
+    void *gamma_data;
+    /* NULL (default): loupe_tpe_default_weights. For multi-objective studies the
+     * below estimator always uses uniform weights (Optuna 5.0). */
+    loupe_tpe_weights_fn weights;
+    void *weights_data;
+    /* NULL (default): none. Independently of this, trials carrying the system
+     * attributes "constraints" (list) or "constraints:<name>" (number) with a
+     * positive value are treated as infeasible, as Optuna 5.0 does. */
+    loupe_tpe_constraints_fn constraints;
+    void *constraints_data;
+} loupe_tpe_options;
+
+/* Fills *opts with Optuna 5.0's defaults (see each field). */
+void loupe_tpe_options_init(loupe_tpe_options *opts);
+/* Checks options; LOUPE_EINVAL with a message in err (errcap bytes, may be
+ * NULL/0) saying what is wrong. */
+int loupe_tpe_options_check(const loupe_tpe_options *opts, char *err, size_t errcap);
+/* Creates a TPE sampler (opts NULL = defaults). LOUPE_EINVAL for options that
+ * loupe_tpe_options_check rejects; LOUPE_ENOMEM. Give it to a study with
+ * loupe_study_set_sampler() or free it with loupe_sampler_free(). A sampler
+ * keeps per-study caches: use one sampler per study. */
+int loupe_sampler_tpe_new(const loupe_tpe_options *opts, loupe_sampler **out);
+
+/* Optuna's default_gamma: min(ceil(0.1 * n), 25). user_data is unused. */
+int64_t loupe_tpe_default_gamma(size_t n, void *user_data);
+/* Optuna 5.0's default_gamma_multiobjective: ceil(0.1 * n). */
+int64_t loupe_tpe_default_gamma_multiobjective(size_t n, void *user_data);
+/* Optuna's hyperopt_default_gamma: min(ceil(0.25 * sqrt(n)), 25). */
+int64_t loupe_tpe_hyperopt_default_gamma(size_t n, void *user_data);
+/* Optuna's default_weights: ones for n < 25; else a ramp from 1/n to 1 over the
+ * n - 25 oldest observations, then 25 ones. Returns 0. */
+int loupe_tpe_default_weights(size_t n, double *out, void *user_data);
 
 /* ---------------------------------------------------------------- HITL: artifacts, notes, form widgets */
 /* (section owned by the HITL work)

@@ -16,11 +16,6 @@
 
 /* ---- lexicographic order of rows (for np.unique(axis=0)) ---- */
 
-typedef struct {
-    const double *rows;
-    size_t m;
-} lex_ctx;
-
 static int lex_cmp_rows(const double *a, const double *b, size_t m) {
     for (size_t t = 0; t < m; t++) {
         if (a[t] < b[t]) return -1;
@@ -132,15 +127,9 @@ static double box_volume(const double *p, const double *ref, size_t m) {
     return v;
 }
 
-static int cmp_first(const void *a, const void *b, void *ctx);
-
-typedef struct {
-    double *p;
-} row_ref;
-
 /* WFG on points sorted by the first objective (weakly dominated ones may be
- * present). buf is scratch of at least n*n*m doubles reused by the recursion
- * levels: level L uses the region after the rows it was given. */
+ * present). scratch holds at least n*n*m doubles: each recursion level keeps
+ * its limited rows in the first n*m and hands the rest to the next level. */
 static double wfg(const double *pts, size_t n, size_t m, const double *ref, double *scratch) {
     if (n == 0) return 0.0;
     if (n == 1) return box_volume(pts, ref, m);
@@ -191,13 +180,6 @@ static double wfg(const double *pts, size_t n, size_t m, const double *ref, doub
         total += incl - wfg(lim, nl, m, ref, next);
     }
     return total;
-}
-
-static int cmp_first(const void *a, const void *b, void *ctx) {
-    (void)ctx;
-    double x = *(const double *const *)a == NULL ? 0 : (*(const double *const *)a)[0];
-    double y = *(const double *const *)b == NULL ? 0 : (*(const double *const *)b)[0];
-    return (x > y) - (x < y);
 }
 
 int loupe__tpe_hypervolume(const double *pts, size_t n, size_t m, const double *ref, double *out) {
