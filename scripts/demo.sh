@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# demo.sh -- the main job of README's Quick start: a short session with the loupe
+# command on a SQLite database that Python Optuna and optuna-dashboard can also open.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LOUPE=${LOUPE:-build/loupe}
+DB=${DB:-demo.sqlite3}
+URL="sqlite:///$DB"
+
+rm -f "$DB"
+echo "== loupe $($LOUPE --version | cut -d' ' -f2) on $URL"
+$LOUPE create-study --storage "$URL" --study-name demo --direction minimize
+space='{"x": {"name": "FloatDistribution", "attributes": {"low": -10.0, "high": 10.0, "step": null, "log": false}},
+        "c": {"name": "CategoricalDistribution", "attributes": {"choices": ["red", "green", "blue"]}}}'
+for i in 1 2 3 4 5; do
+  out=$($LOUPE ask --storage "$URL" --study-name demo --search-space "$space")
+  number=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])' <<<"$out")
+  x=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["params"]["x"])' <<<"$out")
+  value=$(python3 -c "print(($x - 2) ** 2)")
+  echo "asked $out -> value $value"
+  $LOUPE tell --storage "$URL" --study-name demo --trial-number "$number" --values "$value"
+done
+$LOUPE trials --storage "$URL" --study-name demo
+$LOUPE best-trial --storage "$URL" --study-name demo -f json
+echo "== the same database, read by Python Optuna:"
+python3 - "$DB" <<'PY' || echo "(python3-optuna is not installed: skipped)"
+import sys, optuna
+storage = optuna.storages.RDBStorage("sqlite:///" + sys.argv[1], skip_compatibility_check=True)
+study = optuna.load_study(study_name="demo", storage=storage)
+print(f"{len(study.trials)} trials; best #{study.best_trial.number} value {study.best_value}")
+PY
