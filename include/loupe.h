@@ -29,6 +29,11 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden symbols; everything declared here is exported. */
+#if defined(LOUPE_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define LOUPE_VERSION "0.1.0"
 #define LOUPE_VERSION_NUMBER 1000 /* major*1000000 + minor*1000 + patch */
 
@@ -792,6 +797,10 @@ int loupe_form_widgets_json(loupe_study *study, char **json);
  */
 int loupe_study_copy(loupe_storage *storage, const char *src_name, const char *dst_name,
                      loupe_study **out);
+
+#if defined(LOUPE_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

@@ -417,8 +417,13 @@ int loupe_trial_tell(loupe_trial *trial, loupe_trial_state state, size_t n_value
     int changed = 0;
     rc = write_update(trial, &u, &changed);
     if (rc) return rc;
-    trial->rec->t.state = state;
-    if (loupe__trial_rec_set_values(trial->rec, n_values, values)) return oom(s);
+    /* the storage stamped datetime_complete: take the stored record as the snapshot */
+    loupe__trial_rec *fresh = NULL;
+    rc = s->ops->read_trial(s, trial->rec->t.trial_id, &fresh);
+    if (rc) return rc;
+    loupe__trial_rec_release(trial->rec);
+    trial->rec = fresh;
+    trial->n_flushed_params = fresh->t.n_params;
     return LOUPE_OK;
 }
 

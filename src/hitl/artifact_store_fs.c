@@ -114,8 +114,12 @@ static int fs_write(fs_store *fs, const char *id, int src_fd, const char *src_pa
         goto cleanup;
     }
     tmp[0] = '\0'; /* renamed: nothing to remove */
-    if (fsync(fs->dirfd) != 0) {
+    /* Make the new name durable. File systems that cannot sync a directory
+     * (EINVAL, ENOTSUP) are accepted; a real I/O error withdraws the blob so
+     * that no unconfirmed file is left under the id. */
+    if (fsync(fs->dirfd) != 0 && errno != EINVAL && errno != ENOTSUP) {
         int e = errno;
+        unlinkat(fs->dirfd, id, 0);
         snprintf(err, errcap, "cannot sync artifact directory '%s': %s", fs->base, strerror(e));
         rc = io_code(e);
         goto cleanup;

@@ -46,7 +46,8 @@ void loupe__note_keys(int64_t trial_id, char ver_key[64], char prefix[64]);
  */
 int loupe__note_from_attrs(const loupe_attr *attrs, size_t n, int64_t trial_id, int *found,
                            int64_t *version, char **body, char *err, size_t errcap);
-/* The number of chunk keys (prefix + anything) present in attrs. */
+/* How many chunk indexes a save must cover to blank every old chunk: the
+ * number of chunk keys, or more when a note has gaps (max index + 1). */
 size_t loupe__note_chunk_count(const loupe_attr *attrs, size_t n, int64_t trial_id);
 
 /* A list of attrs being built (keys and JSON values owned by the list). */

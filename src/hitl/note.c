@@ -27,15 +27,6 @@ void loupe__note_keys(int64_t trial_id, char ver_key[64], char prefix[64]) {
     }
 }
 
-size_t loupe__note_chunk_count(const loupe_attr *attrs, size_t n, int64_t trial_id) {
-    char ver[64], prefix[64];
-    loupe__note_keys(trial_id, ver, prefix);
-    size_t plen = strlen(prefix), count = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(attrs[i].key, prefix, plen) == 0) count++;
-    return count;
-}
-
 /* The chunk index in a key suffix, as Python's str(i) writes it; -1 otherwise. */
 static long chunk_index(const char *s) {
     if (!*s || (s[0] == '0' && s[1])) return -1;
@@ -45,6 +36,21 @@ static long chunk_index(const char *s) {
         v = v * 10 + (*s - '0');
     }
     return v;
+}
+
+size_t loupe__note_chunk_count(const loupe_attr *attrs, size_t n, int64_t trial_id) {
+    char ver[64], prefix[64];
+    loupe__note_keys(trial_id, ver, prefix);
+    size_t plen = strlen(prefix), count = 0, span = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(attrs[i].key, prefix, plen) != 0) continue;
+        count++;
+        long idx = chunk_index(attrs[i].key + plen);
+        if (idx >= 0 && (size_t)idx + 1 > span) span = (size_t)idx + 1;
+    }
+    /* Beyond Python's count, also cover every index in use, so that blanking
+     * up to here also repairs a note with gaps. */
+    return count > span ? count : span;
 }
 
 /* Python's int(value) for the stored version: an int, a float (truncated) or
@@ -92,8 +98,9 @@ int loupe__note_from_attrs(const loupe_attr *attrs, size_t n, int64_t trial_id, 
         return LOUPE_ECORRUPT;
     }
     /* Python counts the keys with the prefix and joins chunks 0..count-1. */
-    size_t count = loupe__note_chunk_count(attrs, n, trial_id);
-    size_t plen = strlen(prefix);
+    size_t plen = strlen(prefix), count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(attrs[i].key, prefix, plen) == 0) count++;
     const char **chunks = count ? calloc(count, sizeof *chunks) : NULL;
     if (count && !chunks) return LOUPE_ENOMEM;
     for (size_t i = 0; i < n; i++) {

@@ -10,7 +10,7 @@
 
 int64_t loupe_tpe_default_gamma(size_t n, void *user_data) {
     (void)user_data;
-    /* ceil of the double product, exactly as Python: 0.1 * 30 rounds up to 4 */
+    /* ceil of the double product 0.1 * n, as Python computes it */
     double g = ceil(0.1 * (double)n);
     return g < 25.0 ? (int64_t)g : 25;
 }

@@ -18,7 +18,8 @@ double loupe__tpe_ndtr(double a) { return 0.5 * erfc(-a * SQRT1_2); }
 
 double loupe__tpe_log_ndtr(double a) {
     if (isnan(a)) return a;
-    if (a > 6.0) return log1p(-0.5 * erfc(a * SQRT1_2)); /* Phi close to 1 */
+    /* Phi > 1/2: log1p of the (small) upper tail keeps full relative precision */
+    if (a > 0.0) return log1p(-0.5 * erfc(a * SQRT1_2));
     if (a > -20.0) return log(0.5 * erfc(-a * SQRT1_2));
     if (isinf(a)) return -INFINITY;
     /* Asymptotic expansion of the Mills ratio:

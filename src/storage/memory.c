@@ -14,7 +14,6 @@
  * and swaps it in. Readers always get deep copies: later writes never change a
  * record handed out.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,0 +1,1730 @@
+/*
+ * sqlite.c -- the SQLite storage: Optuna's RDB schema (revision v3.2.0.a) in a
+ * file that Python Optuna and optuna-dashboard read and write too. Every write
+ * is one BEGIN IMMEDIATE transaction, retried as a whole while another process
+ * holds the lock; reads of several statements run in one read transaction.
+ * Schema creation, inspection and upgrade live in sqlite_schema.c.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/distribution.h"
+#include "core/errors.h"
+#include "core/trial_rec.h"
+#include "storage/sqlite_internal.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
+
+/* ------------------------------------------------------------ statements */
+
+/* The selectors of read_trials: the study's trials after a trial_id, optionally
+ * plus the ids listed in the temp table loupe_read_ids. ?1 = study_id, ?2 = after. */
+#define SEL_AFTER "SELECT trial_id FROM trials WHERE study_id = ?1 AND trial_id > ?2"
+#define SEL_AFTER_IDS                                                                              \
+    "SELECT trial_id FROM trials WHERE study_id = ?1 AND (trial_id > ?2 OR trial_id IN (SELECT "   \
+    "trial_id FROM temp.loupe_read_ids))"
+
+#define READ_TRIALS(sel)                                                                           \
+    "SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE "         \
+    "trial_id IN (" sel ") ORDER BY trial_id"
+#define READ_PARAMS(sel)                                                                           \
+    "SELECT trial_id, param_name, param_value, distribution_json FROM trial_params WHERE "         \
+    "trial_id IN (" sel ") ORDER BY trial_id, param_id"
+#define READ_VALUES(sel)                                                                           \
+    "SELECT trial_id, objective, value, value_type FROM trial_values WHERE trial_id IN (" sel      \
+    ") ORDER BY trial_id, objective"
+#define READ_INTER(sel)                                                                            \
+    "SELECT trial_id, step, intermediate_value, intermediate_value_type FROM "                     \
+    "trial_intermediate_values WHERE trial_id IN (" sel ") ORDER BY trial_id, step"
+#define READ_UATTRS(sel)                                                                           \
+    "SELECT trial_id, \"key\", value_json FROM trial_user_attributes WHERE trial_id IN (" sel      \
+    ") ORDER BY trial_id, trial_user_attribute_id"
+#define READ_SATTRS(sel)                                                                           \
+    "SELECT trial_id, \"key\", value_json FROM trial_system_attributes WHERE trial_id IN (" sel    \
+    ") ORDER BY trial_id, trial_system_attribute_id"
+
+#define TRIAL_CHILD_DELETE(table)                                                                  \
+    "DELETE FROM " table " WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?1)"
+
+enum {
+    ST_BEGIN,
+    ST_BEGIN_IMMEDIATE,
+    ST_COMMIT,
+    ST_DATA_VERSION,
+    ST_STUDY_NAME,
+    ST_STUDY_BY_NAME,
+    ST_STUDY_INSERT,
+    ST_DIRECTION_INSERT,
+    ST_DIRECTIONS,
+    ST_STUDY_UATTRS,
+    ST_STUDY_SATTRS,
+    ST_ALL_STUDIES,
+    ST_ALL_DIRECTIONS,
+    ST_ALL_UATTRS,
+    ST_ALL_SATTRS,
+    ST_STUDY_STATS,
+    ST_STUDY_UATTR_UPDATE,
+    ST_STUDY_UATTR_INSERT,
+    ST_STUDY_SATTR_UPDATE,
+    ST_STUDY_SATTR_INSERT,
+    ST_DEL_PARAMS,
+    ST_DEL_VALUES,
+    ST_DEL_INTER,
+    ST_DEL_TUATTRS,
+    ST_DEL_TSATTRS,
+    ST_DEL_HEARTBEATS,
+    ST_DEL_TRIALS,
+    ST_DEL_DIRECTIONS,
+    ST_DEL_SUATTRS,
+    ST_DEL_SSATTRS,
+    ST_DEL_STUDY,
+    ST_TRIAL_INSERT,
+    ST_TRIAL_COUNT_PAST,
+    ST_TRIAL_SET_NUMBER,
+    ST_TRIAL_HEAD,
+    ST_TRIAL_WAITING,
+    ST_TRIAL_CLAIM,
+    ST_TRIAL_SET_STATE,
+    ST_TRIAL_SET_STATE_START,
+    ST_TRIAL_SET_STATE_COMPLETE,
+    ST_TRIAL_ID_BY_NUMBER,
+    ST_FIRST_DIST,
+    ST_PARAM_EXISTS,
+    ST_PARAM_INSERT,
+    ST_TUATTR_UPDATE,
+    ST_TUATTR_INSERT,
+    ST_TSATTR_UPDATE,
+    ST_TSATTR_INSERT,
+    ST_INTER_UPDATE,
+    ST_INTER_INSERT,
+    ST_VALUE_UPDATE,
+    ST_VALUE_INSERT,
+    ST_IDS_CREATE,
+    ST_IDS_CLEAR,
+    ST_IDS_INSERT,
+    ST_READ_TRIALS,
+    ST_READ_PARAMS,
+    ST_READ_VALUES,
+    ST_READ_INTER,
+    ST_READ_UATTRS,
+    ST_READ_SATTRS,
+    ST_READ_TRIALS_IDS,
+    ST_READ_PARAMS_IDS,
+    ST_READ_VALUES_IDS,
+    ST_READ_INTER_IDS,
+    ST_READ_UATTRS_IDS,
+    ST_READ_SATTRS_IDS,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN",
+    [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_STUDY_NAME] = "SELECT study_name FROM studies WHERE study_id = ?1",
+    [ST_STUDY_BY_NAME] = "SELECT study_id FROM studies WHERE study_name = ?1",
+    [ST_STUDY_INSERT] = "INSERT INTO studies (study_name) VALUES (?1)",
+    [ST_DIRECTION_INSERT] =
+        "INSERT INTO study_directions (direction, study_id, objective) VALUES (?1, ?2, ?3)",
+    [ST_DIRECTIONS] =
+        "SELECT objective, direction FROM study_directions WHERE study_id = ?1 ORDER BY objective",
+    [ST_STUDY_UATTRS] = "SELECT \"key\", value_json FROM study_user_attributes WHERE study_id = ?1 "
+                        "ORDER BY study_user_attribute_id",
+    [ST_STUDY_SATTRS] = "SELECT \"key\", value_json FROM study_system_attributes WHERE study_id = "
+                        "?1 ORDER BY study_system_attribute_id",
+    [ST_ALL_STUDIES] = "SELECT study_id, study_name FROM studies ORDER BY study_id",
+    [ST_ALL_DIRECTIONS] =
+        "SELECT study_id, objective, direction FROM study_directions ORDER BY study_id, objective",
+    [ST_ALL_UATTRS] = "SELECT study_id, \"key\", value_json FROM study_user_attributes ORDER BY "
+                      "study_id, study_user_attribute_id",
+    [ST_ALL_SATTRS] = "SELECT study_id, \"key\", value_json FROM study_system_attributes ORDER BY "
+                      "study_id, study_system_attribute_id",
+    [ST_STUDY_STATS] = "SELECT study_id, count(*), min(datetime_start) FROM trials GROUP BY "
+                       "study_id ORDER BY study_id",
+    [ST_STUDY_UATTR_UPDATE] =
+        "UPDATE study_user_attributes SET value_json = ?3 WHERE study_id = ?1 AND \"key\" = ?2",
+    [ST_STUDY_UATTR_INSERT] =
+        "INSERT INTO study_user_attributes (study_id, \"key\", value_json) VALUES (?1, ?2, ?3)",
+    [ST_STUDY_SATTR_UPDATE] =
+        "UPDATE study_system_attributes SET value_json = ?3 WHERE study_id = ?1 AND \"key\" = ?2",
+    [ST_STUDY_SATTR_INSERT] =
+        "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES (?1, ?2, ?3)",
+    [ST_DEL_PARAMS] = TRIAL_CHILD_DELETE("trial_params"),
+    [ST_DEL_VALUES] = TRIAL_CHILD_DELETE("trial_values"),
+    [ST_DEL_INTER] = TRIAL_CHILD_DELETE("trial_intermediate_values"),
+    [ST_DEL_TUATTRS] = TRIAL_CHILD_DELETE("trial_user_attributes"),
+    [ST_DEL_TSATTRS] = TRIAL_CHILD_DELETE("trial_system_attributes"),
+    [ST_DEL_HEARTBEATS] = TRIAL_CHILD_DELETE("trial_heartbeats"),
+    [ST_DEL_TRIALS] = "DELETE FROM trials WHERE study_id = ?1",
+    [ST_DEL_DIRECTIONS] = "DELETE FROM study_directions WHERE study_id = ?1",
+    [ST_DEL_SUATTRS] = "DELETE FROM study_user_attributes WHERE study_id = ?1",
+    [ST_DEL_SSATTRS] = "DELETE FROM study_system_attributes WHERE study_id = ?1",
+    [ST_DEL_STUDY] = "DELETE FROM studies WHERE study_id = ?1",
+    [ST_TRIAL_INSERT] = "INSERT INTO trials (number, study_id, state, datetime_start, "
+                        "datetime_complete) VALUES (NULL, ?1, ?2, ?3, ?4)",
+    [ST_TRIAL_COUNT_PAST] =
+        "SELECT count(trial_id) FROM trials WHERE study_id = ?1 AND trial_id < ?2",
+    [ST_TRIAL_SET_NUMBER] = "UPDATE trials SET number = ?2 WHERE trial_id = ?1",
+    [ST_TRIAL_HEAD] = "SELECT number, state, study_id FROM trials WHERE trial_id = ?1",
+    [ST_TRIAL_WAITING] = "SELECT trial_id FROM trials WHERE study_id = ?1 AND state = 'WAITING' "
+                         "ORDER BY number, trial_id LIMIT 1",
+    [ST_TRIAL_CLAIM] = "UPDATE trials SET state = 'RUNNING', datetime_start = ?2 WHERE trial_id = "
+                       "?1 AND state = 'WAITING'",
+    [ST_TRIAL_SET_STATE] = "UPDATE trials SET state = ?2 WHERE trial_id = ?1",
+    [ST_TRIAL_SET_STATE_START] =
+        "UPDATE trials SET state = ?2, datetime_start = ?3 WHERE trial_id = ?1",
+    [ST_TRIAL_SET_STATE_COMPLETE] =
+        "UPDATE trials SET state = ?2, datetime_complete = ?3 WHERE trial_id = ?1",
+    [ST_TRIAL_ID_BY_NUMBER] = "SELECT trial_id FROM trials WHERE study_id = ?1 AND number = ?2 "
+                              "ORDER BY trial_id LIMIT 1",
+    [ST_FIRST_DIST] = "SELECT p.distribution_json FROM trial_params p JOIN trials t ON t.trial_id "
+                      "= p.trial_id WHERE t.study_id = ?1 AND p.param_name = ?2 ORDER BY "
+                      "p.param_id LIMIT 1",
+    [ST_PARAM_EXISTS] = "SELECT 1 FROM trial_params WHERE trial_id = ?1 AND param_name = ?2",
+    [ST_PARAM_INSERT] = "INSERT INTO trial_params (trial_id, param_name, param_value, "
+                        "distribution_json) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TUATTR_UPDATE] =
+        "UPDATE trial_user_attributes SET value_json = ?3 WHERE trial_id = ?1 AND \"key\" = ?2",
+    [ST_TUATTR_INSERT] =
+        "INSERT INTO trial_user_attributes (trial_id, \"key\", value_json) VALUES (?1, ?2, ?3)",
+    [ST_TSATTR_UPDATE] =
+        "UPDATE trial_system_attributes SET value_json = ?3 WHERE trial_id = ?1 AND \"key\" = ?2",
+    [ST_TSATTR_INSERT] =
+        "INSERT INTO trial_system_attributes (trial_id, \"key\", value_json) VALUES (?1, ?2, ?3)",
+    [ST_INTER_UPDATE] = "UPDATE trial_intermediate_values SET intermediate_value = ?3, "
+                        "intermediate_value_type = ?4 WHERE trial_id = ?1 AND step = ?2",
+    [ST_INTER_INSERT] = "INSERT INTO trial_intermediate_values (trial_id, step, "
+                        "intermediate_value, intermediate_value_type) VALUES (?1, ?2, ?3, ?4)",
+    [ST_VALUE_UPDATE] = "UPDATE trial_values SET value = ?3, value_type = ?4 WHERE trial_id = ?1 "
+                        "AND objective = ?2",
+    [ST_VALUE_INSERT] = "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES "
+                        "(?1, ?2, ?3, ?4)",
+    /* a connection-private table: listing ids needs no SQL variables (no 999 limit) */
+    [ST_IDS_CREATE] =
+        "CREATE TEMP TABLE IF NOT EXISTS loupe_read_ids (trial_id INTEGER PRIMARY KEY)",
+    [ST_IDS_CLEAR] = "DELETE FROM temp.loupe_read_ids",
+    [ST_IDS_INSERT] = "INSERT OR IGNORE INTO temp.loupe_read_ids (trial_id) VALUES (?1)",
+    [ST_READ_TRIALS] = READ_TRIALS(SEL_AFTER),
+    [ST_READ_PARAMS] = READ_PARAMS(SEL_AFTER),
+    [ST_READ_VALUES] = READ_VALUES(SEL_AFTER),
+    [ST_READ_INTER] = READ_INTER(SEL_AFTER),
+    [ST_READ_UATTRS] = READ_UATTRS(SEL_AFTER),
+    [ST_READ_SATTRS] = READ_SATTRS(SEL_AFTER),
+    [ST_READ_TRIALS_IDS] = READ_TRIALS(SEL_AFTER_IDS),
+    [ST_READ_PARAMS_IDS] = READ_PARAMS(SEL_AFTER_IDS),
+    [ST_READ_VALUES_IDS] = READ_VALUES(SEL_AFTER_IDS),
+    [ST_READ_INTER_IDS] = READ_INTER(SEL_AFTER_IDS),
+    [ST_READ_UATTRS_IDS] = READ_UATTRS(SEL_AFTER_IDS),
+    [ST_READ_SATTRS_IDS] = READ_SATTRS(SEL_AFTER_IDS),
+};
+
+/* ------------------------------------------------------------ the handle */
+
+/* The first distribution stored for a param name in a study: fixed for the
+ * study's lifetime (later rows get larger param_ids), so it is cached. */
+typedef struct first_dist {
+    int64_t study_id;
+    uint64_t hash;
+    char *name;
+    loupe_distribution dist;
+} first_dist;
+
+typedef struct sq_storage {
+    loupe_storage base; /* first: the handle casts both ways */
+    sqlite3 *db;
+    char *path;
+    int busy_ms;
+    unsigned seed;        /* backoff jitter */
+    uint64_t own_commits; /* this handle's write commits, for data_version */
+    int has_heartbeats;   /* trial_heartbeats exists (deleted with the study) */
+    sqlite3_stmt *st[ST_COUNT];
+    first_dist **dists;
+    size_t n_dists, dists_alloc;
+} sq_storage;
+
+static sq_storage *SQ(loupe_storage *s) { return (sq_storage *)s; }
+
+static int fail(sq_storage *s, int rc, const char *what) {
+    return loupe__sq_fail(&s->base, s->db, rc, s->path, what);
+}
+
+static int oom(sq_storage *s) { return loupe__error(&s->base, LOUPE_ENOMEM, "out of memory"); }
+
+/* The cached statement id, reset and with cleared bindings. */
+static int get_st(sq_storage *s, int id, sqlite3_stmt **out) {
+    if (!s->st[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->st[id],
+                                    NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(s->st[id]);
+            s->st[id] = NULL;
+            return fail(s, rc, "preparing a statement (is the schema Optuna's?)");
+        }
+    }
+    sqlite3_reset(s->st[id]);
+    sqlite3_clear_bindings(s->st[id]);
+    *out = s->st[id];
+    return LOUPE_OK;
+}
+
+static void reset_all(sq_storage *s) {
+    for (int i = 0; i < ST_COUNT; i++)
+        if (s->st[i]) sqlite3_reset(s->st[i]);
+}
+
+/* Steps a statement that returns no rows. */
+static int step_done(sq_storage *s, sqlite3_stmt *st, const char *what) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? LOUPE_OK : fail(s, rc, what);
+}
+
+/* Steps a statement expecting at most one row: 1 = row (left unreset for the
+ * caller to read), 0 = none, <0 = -code. */
+static int step_row(sq_storage *s, sqlite3_stmt *st, const char *what) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -fail(s, rc, what);
+}
+
+static void bind_datetime(sqlite3_stmt *st, int i, int64_t us) {
+    if (us < 0) {
+        sqlite3_bind_null(st, i);
+        return;
+    }
+    char buf[32];
+    loupe__format_datetime(us, buf);
+    sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+}
+
+typedef int (*tx_body)(sq_storage *s, void *ctx);
+
+/*
+ * Runs body in one transaction (BEGIN IMMEDIATE for writes, a deferred read
+ * transaction otherwise). A lock held by another process makes each statement
+ * wait up to busy_ms; if it still fails, the whole transaction is rolled back
+ * and run again until LOUPE__SQ_RETRY_FACTOR * busy_ms have passed, so
+ * "database is locked" only surfaces as LOUPE_EBUSY after that long wait.
+ */
+static int run_tx(sq_storage *s, int write, tx_body body, void *ctx) {
+    if (write && s->base.read_only)
+        return loupe__error(&s->base, LOUPE_EIO,
+                            "'%s' is opened read-only (the file is not writable); check its "
+                            "permissions and those of its directory",
+                            s->path);
+    int64_t deadline = loupe__monotonic_us() + (int64_t)s->busy_ms * 1000 * LOUPE__SQ_RETRY_FACTOR;
+    for (int attempt = 1;; attempt++) {
+        sqlite3_stmt *st;
+        int rc = get_st(s, write ? ST_BEGIN_IMMEDIATE : ST_BEGIN, &st);
+        if (!rc) rc = step_done(s, st, write ? "starting a write transaction" : "starting a read");
+        if (!rc) {
+            rc = body(s, ctx);
+            reset_all(s);
+            if (!rc && !(rc = get_st(s, ST_COMMIT, &st)))
+                rc = step_done(s, st, write ? "committing a write" : "finishing a read");
+            if (!rc) {
+                if (write) s->own_commits++;
+                return LOUPE_OK;
+            }
+            if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+        if (rc != LOUPE_EBUSY || loupe__monotonic_us() >= deadline) return rc;
+        loupe__sq_backoff(&s->seed, attempt);
+    }
+}
+
+/* ------------------------------------------------------------ enums */
+
+static const char *const direction_names[] = {"NOT_SET", "MINIMIZE", "MAXIMIZE"};
+static const char *const state_names[] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"};
+
+static int parse_state(const char *text) {
+    if (!text) return -1;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(text, state_names[i]) == 0) return i;
+    return -1;
+}
+
+static int parse_direction(const char *text) {
+    if (!text) return -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(text, direction_names[i]) == 0) return i;
+    return -1;
+}
+
+static int is_finished(int state) {
+    return state == LOUPE_COMPLETE || state == LOUPE_PRUNED || state == LOUPE_FAIL;
+}
+
+/* Optuna's stored forms of a float: (value, type) with NULL for inf and NaN. */
+static void bind_value(sqlite3_stmt *st, int vi, int ti, double v, int allow_nan) {
+    if (isnan(v) && allow_nan) {
+        sqlite3_bind_null(st, vi);
+        sqlite3_bind_text(st, ti, "NAN", -1, SQLITE_STATIC);
+    } else if (isinf(v)) {
+        sqlite3_bind_null(st, vi);
+        sqlite3_bind_text(st, ti, v > 0 ? "INF_POS" : "INF_NEG", -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_double(st, vi, v);
+        sqlite3_bind_text(st, ti, "FINITE", -1, SQLITE_STATIC);
+    }
+}
+
+/* Reads (value column, type column) back; -1 when the pair is not Optuna's. */
+static int column_value(sqlite3_stmt *st, int vi, int ti, int allow_nan, double *out) {
+    const char *type = (const char *)sqlite3_column_text(st, ti);
+    int null = sqlite3_column_type(st, vi) == SQLITE_NULL;
+    if (!type) return -1;
+    if (strcmp(type, "FINITE") == 0) {
+        if (null) return -1;
+        *out = sqlite3_column_double(st, vi);
+        return 0;
+    }
+    if (!null) return -1;
+    if (strcmp(type, "INF_POS") == 0)
+        *out = INFINITY;
+    else if (strcmp(type, "INF_NEG") == 0)
+        *out = -INFINITY;
+    else if (allow_nan && strcmp(type, "NAN") == 0)
+        *out = NAN;
+    else
+        return -1;
+    return 0;
+}
+
+/* Reads a DATETIME column: -1 for NULL, ECORRUPT on text SQLAlchemy would not write. */
+static int column_datetime(sq_storage *s, sqlite3_stmt *st, int col, int64_t trial_id,
+                           const char *name, int64_t *out) {
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        *out = -1;
+        return LOUPE_OK;
+    }
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    if (loupe__parse_datetime(text, out) != 0)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "trials row trial_id=%lld in '%s' has an unreadable %s '%.60s' "
+                            "(expected 'YYYY-MM-DD HH:MM:SS.ffffff')",
+                            (long long)trial_id, s->path, name, text ? text : "");
+    return LOUPE_OK;
+}
+
+/* ------------------------------------------------------------ first distributions */
+
+static uint64_t dist_hash(int64_t study_id, const char *name) {
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)study_id;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
+static first_dist *dist_lookup(sq_storage *s, int64_t study_id, const char *name) {
+    uint64_t h = dist_hash(study_id, name);
+    for (size_t i = 0; i < s->n_dists; i++) {
+        first_dist *d = s->dists[i];
+        if (d->hash == h && d->study_id == study_id && strcmp(d->name, name) == 0) return d;
+    }
+    return NULL;
+}
+
+static void dist_entry_free(first_dist *d) {
+    if (!d) return;
+    free(d->name);
+    loupe__distribution_free(&d->dist);
+    free(d);
+}
+
+static void dist_forget_study(sq_storage *s, int64_t study_id) {
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_dists; i++) {
+        if (s->dists[i]->study_id == study_id)
+            dist_entry_free(s->dists[i]);
+        else
+            s->dists[k++] = s->dists[i];
+    }
+    s->n_dists = k;
+}
+
+/* The first stored distribution of name in the study (*out NULL when the name
+ * is new), from the cache or the database. */
+static int first_distribution(sq_storage *s, int64_t study_id, const char *name,
+                              const loupe_distribution **out) {
+    *out = NULL;
+    first_dist *d = dist_lookup(s, study_id, name);
+    if (d) {
+        *out = &d->dist;
+        return LOUPE_OK;
+    }
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_FIRST_DIST, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, study_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int r = step_row(s, st, "reading the first distribution of a param");
+    if (r <= 0) return -r;
+    d = calloc(1, sizeof *d);
+    if (!d || !(d->name = strdup(name))) {
+        free(d);
+        sqlite3_reset(st);
+        return oom(s);
+    }
+    char err[256];
+    rc = loupe__distribution_from_json((const char *)sqlite3_column_text(st, 0), &d->dist, err,
+                                       sizeof err);
+    sqlite3_reset(st);
+    if (rc) {
+        dist_entry_free(d);
+        return rc == LOUPE_ENOMEM ? oom(s)
+                                  : loupe__error(&s->base, LOUPE_ECORRUPT,
+                                                 "the stored distribution of param '%s' in study "
+                                                 "%lld is unreadable: %s",
+                                                 name, (long long)study_id, err);
+    }
+    d->study_id = study_id;
+    d->hash = dist_hash(study_id, name);
+    if (s->n_dists == s->dists_alloc) {
+        size_t na = s->dists_alloc ? s->dists_alloc * 2 : 16;
+        first_dist **p = realloc(s->dists, na * sizeof *p);
+        if (!p) {
+            dist_entry_free(d);
+            return oom(s);
+        }
+        s->dists = p;
+        s->dists_alloc = na;
+    }
+    s->dists[s->n_dists++] = d;
+    *out = &d->dist;
+    return LOUPE_OK;
+}
+
+/* ------------------------------------------------------------ studies */
+
+static int study_exists(sq_storage *s, int64_t study_id) {
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_STUDY_NAME, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, study_id);
+    int r = step_row(s, st, "looking up a study");
+    sqlite3_reset(st);
+    if (r < 0) return -r;
+    if (r == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No study with study_id %lld in '%s'",
+                            (long long)study_id, s->path);
+    return LOUPE_OK;
+}
+
+typedef struct create_study_ctx {
+    const char *name;
+    size_t n;
+    const loupe_direction *dirs;
+    int64_t id;
+} create_study_ctx;
+
+static int create_study_body(sq_storage *s, void *vctx) {
+    create_study_ctx *c = vctx;
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_STUDY_BY_NAME, &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+    int r = step_row(s, st, "looking up a study name");
+    sqlite3_reset(st);
+    if (r < 0) return -r;
+    if (r)
+        return loupe__error(&s->base, LOUPE_EEXISTS, "A study with name '%s' already exists",
+                            c->name);
+    if ((rc = get_st(s, ST_STUDY_INSERT, &st))) return rc;
+    sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+    if ((rc = step_done(s, st, "inserting a study"))) return rc;
+    c->id = sqlite3_last_insert_rowid(s->db);
+    for (size_t i = 0; i < c->n; i++) {
+        if ((rc = get_st(s, ST_DIRECTION_INSERT, &st))) return rc;
+        sqlite3_bind_text(st, 1, direction_names[c->dirs[i]], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, c->id);
+        sqlite3_bind_int64(st, 3, (int64_t)i);
+        if ((rc = step_done(s, st, "inserting a study direction"))) return rc;
+    }
+    return LOUPE_OK;
+}
+
+static int sq_create_study(loupe_storage *base, const char *name, size_t n_directions,
+                           const loupe_direction *directions, int64_t *study_id) {
+    sq_storage *s = SQ(base);
+    if (!name || !*name) return loupe__error(base, LOUPE_EINVAL, "A study needs a non-empty name.");
+    if (strlen(name) > 512)
+        return loupe__error(base, LOUPE_EINVAL,
+                            "Study name is %zu bytes long; Optuna's schema allows 512.",
+                            strlen(name));
+    if (n_directions == 0 || !directions)
+        return loupe__error(base, LOUPE_EINVAL, "A study needs at least one direction.");
+    for (size_t i = 0; i < n_directions; i++)
+        if ((unsigned)directions[i] > LOUPE_MAXIMIZE)
+            return loupe__error(base, LOUPE_EINVAL,
+                                "Direction %zu has the unknown value %d; use LOUPE_MINIMIZE or "
+                                "LOUPE_MAXIMIZE.",
+                                i, (int)directions[i]);
+    create_study_ctx c = {name, n_directions, directions, 0};
+    int rc = run_tx(s, 1, create_study_body, &c);
+    if (!rc && study_id) *study_id = c.id;
+    return rc;
+}
+
+static int delete_study_body(sq_storage *s, void *vctx) {
+    int64_t id = *(int64_t *)vctx;
+    int rc = study_exists(s, id);
+    if (rc) return rc;
+    static const int order[] = {ST_DEL_PARAMS,  ST_DEL_VALUES,     ST_DEL_INTER,  ST_DEL_TUATTRS,
+                                ST_DEL_TSATTRS, ST_DEL_HEARTBEATS, ST_DEL_TRIALS, ST_DEL_DIRECTIONS,
+                                ST_DEL_SUATTRS, ST_DEL_SSATTRS,    ST_DEL_STUDY};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        if (order[i] == ST_DEL_HEARTBEATS && !s->has_heartbeats) continue;
+        sqlite3_stmt *st;
+        if ((rc = get_st(s, order[i], &st))) return rc;
+        sqlite3_bind_int64(st, 1, id);
+        if ((rc = step_done(s, st, "deleting a study"))) return rc;
+    }
+    return LOUPE_OK;
+}
+
+static int sq_delete_study(loupe_storage *base, int64_t study_id) {
+    sq_storage *s = SQ(base);
+    int rc = run_tx(s, 1, delete_study_body, &study_id);
+    if (!rc) dist_forget_study(s, study_id);
+    return rc;
+}
+
+typedef struct find_ctx {
+    const char *name;
+    int64_t id;
+} find_ctx;
+
+static int find_study_body(sq_storage *s, void *vctx) {
+    find_ctx *c = vctx;
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_STUDY_BY_NAME, &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+    int r = step_row(s, st, "looking up a study name");
+    if (r < 0) return -r;
+    if (r == 0) return loupe__error(&s->base, LOUPE_ENOTFOUND, "No study named '%s'", c->name);
+    c->id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return LOUPE_OK;
+}
+
+static int sq_find_study(loupe_storage *base, const char *name, int64_t *study_id) {
+    if (!name)
+        return loupe__error(base, LOUPE_EINVAL, "No study name given; pass the study's name.");
+    find_ctx c = {name, 0};
+    int rc = run_tx(SQ(base), 0, find_study_body, &c);
+    if (!rc && study_id) *study_id = c.id;
+    return rc;
+}
+
+/* Appends (key, json) to a malloc'd attr array. */
+static int attr_push(loupe_attr **arr, size_t *n, size_t *alloc, const char *key,
+                     const char *json) {
+    if (*n == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 8;
+        loupe_attr *p = realloc(*arr, na * sizeof *p);
+        if (!p) return -1;
+        *arr = p;
+        *alloc = na;
+    }
+    char *k = strdup(key ? key : "");
+    char *j = strdup(json ? json : "null");
+    if (!k || !j) {
+        free(k);
+        free(j);
+        return -1;
+    }
+    (*arr)[*n].key = k;
+    (*arr)[*n].json = j;
+    (*n)++;
+    return 0;
+}
+
+/* Reads the directions (objective order, dense) of one study from st rows whose
+ * objective and direction are in columns oc and dc. */
+static int direction_push(sq_storage *s, loupe__study_info *info, size_t *alloc, int64_t objective,
+                          const char *text) {
+    int d = parse_direction(text);
+    if (d < 0)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "study_directions of study %lld in '%s' holds the unknown direction "
+                            "'%.40s' (Optuna writes NOT_SET, MINIMIZE or MAXIMIZE)",
+                            (long long)info->study_id, s->path, text ? text : "NULL");
+    if (objective != (int64_t)info->n_directions)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "study_directions of study %lld in '%s' has objective %lld where %zu "
+                            "was expected (objectives must be 0, 1, ...)",
+                            (long long)info->study_id, s->path, (long long)objective,
+                            info->n_directions);
+    if (info->n_directions == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 2;
+        loupe_direction *p = realloc(info->directions, na * sizeof *p);
+        if (!p) return oom(s);
+        info->directions = p;
+        *alloc = na;
+    }
+    info->directions[info->n_directions++] = (loupe_direction)d;
+    return LOUPE_OK;
+}
+
+typedef struct get_study_ctx {
+    int64_t id;
+    loupe__study_info info;
+} get_study_ctx;
+
+static int get_study_body(sq_storage *s, void *vctx) {
+    get_study_ctx *c = vctx;
+    loupe__study_info_free(&c->info); /* a retried transaction starts over */
+    c->info.study_id = c->id;
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_STUDY_NAME, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->id);
+    int r = step_row(s, st, "reading a study");
+    if (r < 0) return -r;
+    if (r == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No study with study_id %lld in '%s'",
+                            (long long)c->id, s->path);
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    c->info.name = strdup(name ? name : "");
+    sqlite3_reset(st);
+    if (!c->info.name) return oom(s);
+
+    if ((rc = get_st(s, ST_DIRECTIONS, &st))) return rc;
+    sqlite3_bind_int64(st, 1, c->id);
+    size_t alloc = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = direction_push(s, &c->info, &alloc, sqlite3_column_int64(st, 0),
+                            (const char *)sqlite3_column_text(st, 1));
+        if (rc) return rc;
+    }
+    if (step != SQLITE_DONE) return fail(s, step, "reading study directions");
+    for (int sys = 0; sys < 2; sys++) {
+        if ((rc = get_st(s, sys ? ST_STUDY_SATTRS : ST_STUDY_UATTRS, &st))) return rc;
+        sqlite3_bind_int64(st, 1, c->id);
+        loupe_attr **arr = sys ? &c->info.system_attrs : &c->info.user_attrs;
+        size_t *n = sys ? &c->info.n_system_attrs : &c->info.n_user_attrs;
+        alloc = 0;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            if (attr_push(arr, n, &alloc, (const char *)sqlite3_column_text(st, 0),
+                          (const char *)sqlite3_column_text(st, 1)))
+                return oom(s);
+        if (step != SQLITE_DONE) return fail(s, step, "reading study attributes");
+    }
+    return LOUPE_OK;
+}
+
+static int sq_get_study(loupe_storage *base, int64_t study_id, loupe__study_info *out) {
+    get_study_ctx c;
+    memset(&c, 0, sizeof c);
+    c.id = study_id;
+    int rc = run_tx(SQ(base), 0, get_study_body, &c);
+    if (rc) {
+        loupe__study_info_free(&c.info);
+        return rc;
+    }
+    *out = c.info;
+    return LOUPE_OK;
+}
+
+typedef struct list_entry {
+    loupe__study_info info;
+    size_t dir_alloc, ua_alloc, sa_alloc;
+    int64_t n_trials;
+    int64_t start_us;
+} list_entry;
+
+typedef struct list_ctx {
+    list_entry *e;
+    size_t n, alloc;
+} list_ctx;
+
+static void list_ctx_clear(list_ctx *c) {
+    for (size_t i = 0; i < c->n; i++) loupe__study_info_free(&c->e[i].info);
+    free(c->e);
+    memset(c, 0, sizeof *c);
+}
+
+/* Index of the entry for study_id at or after *pos (rows come in study order). */
+static list_entry *list_find(list_ctx *c, size_t *pos, int64_t study_id) {
+    while (*pos < c->n && c->e[*pos].info.study_id < study_id) (*pos)++;
+    return *pos < c->n && c->e[*pos].info.study_id == study_id ? &c->e[*pos] : NULL;
+}
+
+static int list_studies_body(sq_storage *s, void *vctx) {
+    list_ctx *c = vctx;
+    list_ctx_clear(c);
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_ALL_STUDIES, &st);
+    if (rc) return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (c->n == c->alloc) {
+            size_t na = c->alloc ? c->alloc * 2 : 8;
+            list_entry *p = realloc(c->e, na * sizeof *p);
+            if (!p) return oom(s);
+            c->e = p;
+            c->alloc = na;
+        }
+        list_entry *e = &c->e[c->n];
+        memset(e, 0, sizeof *e);
+        e->start_us = -1;
+        e->info.study_id = sqlite3_column_int64(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        e->info.name = strdup(name ? name : "");
+        c->n++;
+        if (!e->info.name) return oom(s);
+    }
+    if (step != SQLITE_DONE) return fail(s, step, "listing studies");
+
+    size_t pos = 0;
+    if ((rc = get_st(s, ST_ALL_DIRECTIONS, &st))) return rc;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        list_entry *e = list_find(c, &pos, sqlite3_column_int64(st, 0));
+        if (!e) continue;
+        if ((rc = direction_push(s, &e->info, &e->dir_alloc, sqlite3_column_int64(st, 1),
+                                 (const char *)sqlite3_column_text(st, 2))))
+            return rc;
+    }
+    if (step != SQLITE_DONE) return fail(s, step, "listing study directions");
+    for (int sys = 0; sys < 2; sys++) {
+        pos = 0;
+        if ((rc = get_st(s, sys ? ST_ALL_SATTRS : ST_ALL_UATTRS, &st))) return rc;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            list_entry *e = list_find(c, &pos, sqlite3_column_int64(st, 0));
+            if (!e) continue;
+            int r = sys ? attr_push(&e->info.system_attrs, &e->info.n_system_attrs, &e->sa_alloc,
+                                    (const char *)sqlite3_column_text(st, 1),
+                                    (const char *)sqlite3_column_text(st, 2))
+                        : attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
+                                    (const char *)sqlite3_column_text(st, 1),
+                                    (const char *)sqlite3_column_text(st, 2));
+            if (r) return oom(s);
+        }
+        if (step != SQLITE_DONE) return fail(s, step, "listing study attributes");
+    }
+    pos = 0;
+    if ((rc = get_st(s, ST_STUDY_STATS, &st))) return rc;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t sid = sqlite3_column_int64(st, 0);
+        list_entry *e = list_find(c, &pos, sid);
+        if (!e) continue;
+        e->n_trials = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+            loupe__parse_datetime((const char *)sqlite3_column_text(st, 2), &e->start_us) != 0)
+            return loupe__error(&s->base, LOUPE_ECORRUPT,
+                                "a trial of study %lld in '%s' has an unreadable datetime_start "
+                                "'%.60s'",
+                                (long long)sid, s->path, (const char *)sqlite3_column_text(st, 2));
+    }
+    if (step != SQLITE_DONE) return fail(s, step, "counting trials");
+    return LOUPE_OK;
+}
+
+static int sq_list_studies(loupe_storage *base, loupe_study_list **out) {
+    sq_storage *s = SQ(base);
+    list_ctx c;
+    memset(&c, 0, sizeof c);
+    *out = NULL;
+    int rc = run_tx(s, 0, list_studies_body, &c);
+    loupe_study_list *list = NULL;
+    if (!rc && !(list = loupe__study_list_new())) rc = oom(s);
+    for (size_t i = 0; !rc && i < c.n; i++) {
+        if (loupe__study_list_push(list, &c.e[i].info, c.e[i].n_trials, c.e[i].start_us))
+            rc = oom(s);
+    }
+    list_ctx_clear(&c);
+    if (rc) {
+        if (list) loupe_study_list_free(list);
+        return rc;
+    }
+    *out = list;
+    return LOUPE_OK;
+}
+
+/* Upsert of one attribute row: UPDATE, then INSERT when no row matched. */
+static int upsert_attr(sq_storage *s, int upd_id, int ins_id, int64_t owner, const loupe_attr *a,
+                       const char *what) {
+    sqlite3_stmt *st;
+    int rc = get_st(s, upd_id, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, owner);
+    sqlite3_bind_text(st, 2, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->json, -1, SQLITE_STATIC);
+    if ((rc = step_done(s, st, what))) return rc;
+    if (sqlite3_changes(s->db) > 0) return LOUPE_OK;
+    if ((rc = get_st(s, ins_id, &st))) return rc;
+    sqlite3_bind_int64(st, 1, owner);
+    sqlite3_bind_text(st, 2, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->json, -1, SQLITE_STATIC);
+    return step_done(s, st, what);
+}
+
+typedef struct study_attrs_ctx {
+    int64_t id;
+    int system;
+    size_t n;
+    const loupe_attr *attrs;
+} study_attrs_ctx;
+
+static int set_study_attrs_body(sq_storage *s, void *vctx) {
+    study_attrs_ctx *c = vctx;
+    int rc = study_exists(s, c->id);
+    for (size_t i = 0; !rc && i < c->n; i++)
+        rc = upsert_attr(s, c->system ? ST_STUDY_SATTR_UPDATE : ST_STUDY_UATTR_UPDATE,
+                         c->system ? ST_STUDY_SATTR_INSERT : ST_STUDY_UATTR_INSERT, c->id,
+                         &c->attrs[i], "writing a study attribute");
+    return rc;
+}
+
+static int check_attrs(sq_storage *s, const char *kind, size_t n, const loupe_attr *attrs) {
+    if (n && !attrs)
+        return loupe__error(&s->base, LOUPE_EINVAL, "%s attributes array is NULL", kind);
+    for (size_t i = 0; i < n; i++)
+        if (!attrs[i].key || !attrs[i].json)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "%s attribute %zu lacks a key or value; give every attribute a key "
+                                "and a JSON value.",
+                                kind, i);
+    return LOUPE_OK;
+}
+
+static int sq_set_study_attrs(loupe_storage *base, int64_t study_id, int system, size_t n,
+                              const loupe_attr *attrs) {
+    sq_storage *s = SQ(base);
+    int rc = check_attrs(s, system ? "Study system" : "Study user", n, attrs);
+    if (rc) return rc;
+    study_attrs_ctx c = {study_id, system, n, attrs};
+    return run_tx(s, 1, set_study_attrs_body, &c);
+}
+
+/* ------------------------------------------------------------ trial writes */
+
+static int check_params(sq_storage *s, size_t n, const loupe_param *params) {
+    if (n && !params) return loupe__error(&s->base, LOUPE_EINVAL, "params array is NULL");
+    for (size_t i = 0; i < n; i++) {
+        const loupe_param *p = &params[i];
+        if (!p->name)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "A param has no name; give every param a name.");
+        if ((unsigned)p->dist.kind > (unsigned)LOUPE_DIST_CATEGORICAL)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Param '%s' has an unknown distribution kind %d; use "
+                                "LOUPE_DIST_FLOAT, LOUPE_DIST_INT or LOUPE_DIST_CATEGORICAL.",
+                                p->name, (int)p->dist.kind);
+        if (p->dist.kind == LOUPE_DIST_CATEGORICAL && p->dist.n_choices > 0 && !p->dist.choices)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Param '%s' is categorical with %zu choices but no choices array.",
+                                p->name, p->dist.n_choices);
+        if (isnan(p->internal))
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Param '%s' has the value NaN, which Optuna's schema cannot store.",
+                                p->name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(params[j].name, p->name) == 0)
+                return loupe__error(&s->base, LOUPE_EINVAL,
+                                    "Param '%s' is given twice in one write; give each name once.",
+                                    p->name);
+    }
+    return LOUPE_OK;
+}
+
+static int check_values(sq_storage *s, size_t n, const double *values) {
+    if (n && !values) return loupe__error(&s->base, LOUPE_EINVAL, "values array is NULL");
+    for (size_t i = 0; i < n; i++)
+        if (isnan(values[i]))
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Objective value %zu is NaN; Optuna stores no NaN values (tell the "
+                                "trial FAIL instead).",
+                                i);
+    return LOUPE_OK;
+}
+
+/* Checks every param against the study's first distribution of its name and
+ * that the trial does not have it yet. */
+static int params_compatible(sq_storage *s, int64_t study_id, int64_t trial_id, int64_t number,
+                             size_t n, const loupe_param *params) {
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st;
+        int rc = get_st(s, ST_PARAM_EXISTS, &st);
+        if (rc) return rc;
+        sqlite3_bind_int64(st, 1, trial_id);
+        sqlite3_bind_text(st, 2, params[i].name, -1, SQLITE_STATIC);
+        int r = step_row(s, st, "checking a param");
+        sqlite3_reset(st);
+        if (r < 0) return -r;
+        if (r)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Trial#%lld already has a param named '%s'; a param is set once "
+                                "per trial (suggest it again to read the stored value).",
+                                (long long)number, params[i].name);
+        const loupe_distribution *first;
+        if ((rc = first_distribution(s, study_id, params[i].name, &first))) return rc;
+        char err[512];
+        if (first && loupe__distribution_compatible(first, &params[i].dist, err, sizeof err))
+            return loupe__error(&s->base, LOUPE_EINCOMPAT, "Param '%s': %s", params[i].name, err);
+    }
+    return LOUPE_OK;
+}
+
+static int insert_params(sq_storage *s, int64_t trial_id, size_t n, const loupe_param *params) {
+    loupe__buf b;
+    loupe__buf_init(&b, 0);
+    int rc = LOUPE_OK;
+    for (size_t i = 0; !rc && i < n; i++) {
+        loupe__buf_reset(&b);
+        loupe__distribution_write_json(&b, &params[i].dist);
+        if (b.failed || !b.data) {
+            rc = oom(s);
+            break;
+        }
+        sqlite3_stmt *st;
+        if ((rc = get_st(s, ST_PARAM_INSERT, &st))) break;
+        sqlite3_bind_int64(st, 1, trial_id);
+        sqlite3_bind_text(st, 2, params[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 3, params[i].internal);
+        sqlite3_bind_text(st, 4, b.data, (int)b.len, SQLITE_STATIC);
+        rc = step_done(s, st, "inserting a param");
+    }
+    loupe__buf_free(&b);
+    return rc;
+}
+
+static int upsert_keyed_value(sq_storage *s, int upd_id, int ins_id, int64_t trial_id, int64_t key,
+                              double v, int allow_nan, const char *what) {
+    sqlite3_stmt *st;
+    int rc = get_st(s, upd_id, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_int64(st, 2, key);
+    bind_value(st, 3, 4, v, allow_nan);
+    if ((rc = step_done(s, st, what))) return rc;
+    if (sqlite3_changes(s->db) > 0) return LOUPE_OK;
+    if ((rc = get_st(s, ins_id, &st))) return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_int64(st, 2, key);
+    bind_value(st, 3, 4, v, allow_nan);
+    return step_done(s, st, what);
+}
+
+/* Writes a trial's children (params already checked). */
+static int write_children(sq_storage *s, int64_t trial_id, size_t n_params,
+                          const loupe_param *params, size_t n_ua, const loupe_attr *ua, size_t n_sa,
+                          const loupe_attr *sa, size_t n_inter, const loupe_intermediate *inter,
+                          size_t n_values, const double *values) {
+    int rc = insert_params(s, trial_id, n_params, params);
+    for (size_t i = 0; !rc && i < n_ua; i++)
+        rc = upsert_attr(s, ST_TUATTR_UPDATE, ST_TUATTR_INSERT, trial_id, &ua[i],
+                         "writing a trial user attribute");
+    for (size_t i = 0; !rc && i < n_sa; i++)
+        rc = upsert_attr(s, ST_TSATTR_UPDATE, ST_TSATTR_INSERT, trial_id, &sa[i],
+                         "writing a trial system attribute");
+    for (size_t i = 0; !rc && i < n_inter; i++)
+        rc = upsert_keyed_value(s, ST_INTER_UPDATE, ST_INTER_INSERT, trial_id, inter[i].step,
+                                inter[i].value, 1, "writing an intermediate value");
+    for (size_t i = 0; !rc && i < n_values; i++)
+        rc = upsert_keyed_value(s, ST_VALUE_UPDATE, ST_VALUE_INSERT, trial_id, (int64_t)i,
+                                values[i], 0, "writing a trial value");
+    return rc;
+}
+
+typedef struct create_trial_ctx {
+    int64_t study_id;
+    const loupe_frozen_trial *tmpl;
+    int64_t trial_id, number;
+} create_trial_ctx;
+
+static int create_trial_body(sq_storage *s, void *vctx) {
+    create_trial_ctx *c = vctx;
+    const loupe_frozen_trial *t = c->tmpl;
+    int rc = study_exists(s, c->study_id);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    if ((rc = get_st(s, ST_TRIAL_INSERT, &st))) return rc;
+    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_text(st, 2, state_names[t ? t->state : LOUPE_RUNNING], -1, SQLITE_STATIC);
+    bind_datetime(st, 3, t ? t->datetime_start_us : loupe__now_us());
+    bind_datetime(st, 4, t ? t->datetime_complete_us : -1);
+    if ((rc = step_done(s, st, "inserting a trial"))) return rc;
+    c->trial_id = sqlite3_last_insert_rowid(s->db);
+
+    /* the number: trials of the study before this one, counted under the write lock */
+    if ((rc = get_st(s, ST_TRIAL_COUNT_PAST, &st))) return rc;
+    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_int64(st, 2, c->trial_id);
+    int r = step_row(s, st, "numbering a trial");
+    if (r < 0) return -r;
+    c->number = r ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if ((rc = get_st(s, ST_TRIAL_SET_NUMBER, &st))) return rc;
+    sqlite3_bind_int64(st, 1, c->trial_id);
+    sqlite3_bind_int64(st, 2, c->number);
+    if ((rc = step_done(s, st, "numbering a trial"))) return rc;
+    if (!t) return LOUPE_OK;
+
+    if ((rc = params_compatible(s, c->study_id, c->trial_id, c->number, t->n_params, t->params)))
+        return rc;
+    return write_children(s, c->trial_id, t->n_params, t->params, t->n_user_attrs, t->user_attrs,
+                          t->n_system_attrs, t->system_attrs, t->n_intermediate, t->intermediate,
+                          t->n_values, t->values);
+}
+
+static int sq_create_trial(loupe_storage *base, int64_t study_id, const loupe_frozen_trial *tmpl,
+                           int64_t *trial_id, int64_t *number) {
+    sq_storage *s = SQ(base);
+    if (tmpl) {
+        int rc;
+        if ((unsigned)tmpl->state > LOUPE_WAITING)
+            return loupe__error(base, LOUPE_EINVAL,
+                                "Unknown trial state %d; use a loupe_trial_state value.",
+                                (int)tmpl->state);
+        if ((rc = check_params(s, tmpl->n_params, tmpl->params)) ||
+            (rc = check_attrs(s, "Trial user", tmpl->n_user_attrs, tmpl->user_attrs)) ||
+            (rc = check_attrs(s, "Trial system", tmpl->n_system_attrs, tmpl->system_attrs)) ||
+            (rc = check_values(s, tmpl->n_values, tmpl->values)))
+            return rc;
+        if (tmpl->n_intermediate && !tmpl->intermediate)
+            return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
+    }
+    create_trial_ctx c = {study_id, tmpl, 0, 0};
+    int rc = run_tx(s, 1, create_trial_body, &c);
+    if (rc) return rc;
+    if (trial_id) *trial_id = c.trial_id;
+    if (number) *number = c.number;
+    return LOUPE_OK;
+}
+
+typedef struct claim_ctx {
+    int64_t study_id, trial_id;
+} claim_ctx;
+
+static int claim_body(sq_storage *s, void *vctx) {
+    claim_ctx *c = vctx;
+    for (;;) {
+        sqlite3_stmt *st;
+        int rc = get_st(s, ST_TRIAL_WAITING, &st);
+        if (rc) return rc;
+        sqlite3_bind_int64(st, 1, c->study_id);
+        int r = step_row(s, st, "looking for a WAITING trial");
+        if (r < 0) return -r;
+        if (r == 0)
+            return loupe__error(&s->base, LOUPE_ENOTFOUND, "No WAITING trial in study %lld",
+                                (long long)c->study_id);
+        c->trial_id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        /* conditional: only a trial that is still WAITING is taken */
+        if ((rc = get_st(s, ST_TRIAL_CLAIM, &st))) return rc;
+        sqlite3_bind_int64(st, 1, c->trial_id);
+        bind_datetime(st, 2, loupe__now_us());
+        if ((rc = step_done(s, st, "claiming a WAITING trial"))) return rc;
+        if (sqlite3_changes(s->db) == 1) return LOUPE_OK;
+    }
+}
+
+static int sq_claim_waiting_trial(loupe_storage *base, int64_t study_id, int64_t *trial_id) {
+    claim_ctx c = {study_id, 0};
+    int rc = run_tx(SQ(base), 1, claim_body, &c);
+    if (!rc && trial_id) *trial_id = c.trial_id;
+    return rc;
+}
+
+typedef struct update_ctx {
+    const loupe__trial_update *u;
+    int changed;
+} update_ctx;
+
+static int update_body(sq_storage *s, void *vctx) {
+    update_ctx *c = vctx;
+    const loupe__trial_update *u = c->u;
+    c->changed = 0;
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_TRIAL_HEAD, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, u->trial_id);
+    int r = step_row(s, st, "reading a trial");
+    if (r < 0) return -r;
+    if (r == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No trial with id %lld",
+                            (long long)u->trial_id);
+    int64_t number = sqlite3_column_int64(st, 0);
+    const char *state_text = (const char *)sqlite3_column_text(st, 1);
+    int state = parse_state(state_text);
+    int64_t study_id = sqlite3_column_int64(st, 2);
+    if (state < 0) {
+        rc = loupe__error(&s->base, LOUPE_ECORRUPT,
+                          "trials row trial_id=%lld in '%s' has the unknown state '%.40s'",
+                          (long long)u->trial_id, s->path, state_text ? state_text : "NULL");
+        sqlite3_reset(st);
+        return rc;
+    }
+    sqlite3_reset(st);
+    if (is_finished(state))
+        return loupe__error(&s->base, LOUPE_EFINISHED,
+                            "Trial#%lld has already finished and can not be updated.",
+                            (long long)number);
+    if ((rc = params_compatible(s, study_id, u->trial_id, number, u->n_params, u->params)))
+        return rc;
+    if ((rc = write_children(s, u->trial_id, u->n_params, u->params, u->n_user_attrs, u->user_attrs,
+                             u->n_system_attrs, u->system_attrs, u->n_intermediate, u->intermediate,
+                             u->set_state ? u->n_values : 0, u->values)))
+        return rc;
+    if (!u->set_state) return LOUPE_OK;
+    /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
+    if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
+    int64_t now = loupe__now_us();
+    int id = u->state == LOUPE_RUNNING ? ST_TRIAL_SET_STATE_START
+             : is_finished(u->state)   ? ST_TRIAL_SET_STATE_COMPLETE
+                                       : ST_TRIAL_SET_STATE;
+    if ((rc = get_st(s, id, &st))) return rc;
+    sqlite3_bind_int64(st, 1, u->trial_id);
+    sqlite3_bind_text(st, 2, state_names[u->state], -1, SQLITE_STATIC);
+    if (id != ST_TRIAL_SET_STATE) bind_datetime(st, 3, now);
+    if ((rc = step_done(s, st, "changing a trial's state"))) return rc;
+    c->changed = 1;
+    return LOUPE_OK;
+}
+
+static int sq_update_trial(loupe_storage *base, const loupe__trial_update *u, int *state_changed) {
+    sq_storage *s = SQ(base);
+    if (state_changed) *state_changed = 0;
+    if (!u) return loupe__error(base, LOUPE_EINVAL, "no update given");
+    int rc;
+    if ((rc = check_params(s, u->n_params, u->params)) ||
+        (rc = check_attrs(s, "Trial user", u->n_user_attrs, u->user_attrs)) ||
+        (rc = check_attrs(s, "Trial system", u->n_system_attrs, u->system_attrs)))
+        return rc;
+    if (u->n_intermediate && !u->intermediate)
+        return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
+    if (u->set_state && (unsigned)u->state > LOUPE_WAITING)
+        return loupe__error(base, LOUPE_EINVAL,
+                            "Unknown trial state %d; use a loupe_trial_state value.",
+                            (int)u->state);
+    if (!u->set_state && u->n_values > 0)
+        return loupe__error(base, LOUPE_EINVAL,
+                            "Trial values are written together with a state change; set set_state "
+                            "and state.");
+    if (u->set_state && (rc = check_values(s, u->n_values, u->values))) return rc;
+    update_ctx c = {u, 0};
+    rc = run_tx(s, 1, update_body, &c);
+    if (!rc && state_changed) *state_changed = c.changed;
+    return rc;
+}
+
+/* ------------------------------------------------------------ trial reads */
+
+/* Parsed distributions of one read, keyed by their JSON text (most params of a
+ * study share a few texts, so each is parsed once). */
+typedef struct dist_memo_entry {
+    char *json;
+    loupe_distribution dist;
+} dist_memo_entry;
+
+typedef struct dist_memo {
+    dist_memo_entry *slots; /* open addressing, json NULL = empty */
+    size_t cap, n;
+} dist_memo;
+
+static uint64_t str_hash(const char *p) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+static void memo_free(dist_memo *m) {
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].json) {
+            free(m->slots[i].json);
+            loupe__distribution_free(&m->slots[i].dist);
+        }
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+static int memo_grow(dist_memo *m) {
+    size_t ncap = m->cap ? m->cap * 2 : 32;
+    dist_memo_entry *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].json) continue;
+        size_t j = str_hash(m->slots[i].json) & (ncap - 1);
+        while (ns[j].json) j = (j + 1) & (ncap - 1);
+        ns[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+    return 0;
+}
+
+/* The parsed distribution of json (owned by the memo), or an error. */
+static int memo_get(sq_storage *s, dist_memo *m, const char *json, int64_t trial_id,
+                    const char *name, const loupe_distribution **out) {
+    if (!json)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "param '%s' of trial_id %lld in '%s' has no distribution_json", name,
+                            (long long)trial_id, s->path);
+    if ((m->n + 1) * 2 > m->cap && memo_grow(m)) return oom(s);
+    size_t j = str_hash(json) & (m->cap - 1);
+    while (m->slots[j].json) {
+        if (strcmp(m->slots[j].json, json) == 0) {
+            *out = &m->slots[j].dist;
+            return LOUPE_OK;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    char err[256];
+    loupe_distribution d;
+    int rc = loupe__distribution_from_json(json, &d, err, sizeof err);
+    if (rc == LOUPE_ENOMEM) return oom(s);
+    if (rc)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "param '%s' of trial_id %lld in '%s' has an unreadable "
+                            "distribution_json: %s",
+                            name, (long long)trial_id, s->path, err);
+    char *copy = strdup(json);
+    if (!copy) {
+        loupe__distribution_free(&d);
+        return oom(s);
+    }
+    m->slots[j].json = copy;
+    m->slots[j].dist = d;
+    m->n++;
+    *out = &m->slots[j].dist;
+    return LOUPE_OK;
+}
+
+typedef struct read_ctx {
+    int64_t study_id, after;
+    size_t n_ids;
+    const int64_t *ids;
+    loupe__rec_vec recs; /* built here, handed to the caller after the commit */
+} read_ctx;
+
+/* Advances *pos to the record of trial_id (rows come by trial_id); NULL if absent. */
+static loupe__trial_rec *rec_at(read_ctx *c, size_t *pos, int64_t trial_id) {
+    while (*pos < c->recs.len && c->recs.items[*pos]->t.trial_id < trial_id) (*pos)++;
+    return *pos < c->recs.len && c->recs.items[*pos]->t.trial_id == trial_id ? c->recs.items[*pos]
+                                                                             : NULL;
+}
+
+static int read_body(sq_storage *s, void *vctx) {
+    read_ctx *c = vctx;
+    loupe__rec_vec_clear(&c->recs);
+    int rc = study_exists(s, c->study_id);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    int with_ids = c->n_ids > 0;
+    if (with_ids) {
+        /* created inside the transaction: a rolled-back attempt takes it away again */
+        if ((rc = get_st(s, ST_IDS_CREATE, &st)) || (rc = step_done(s, st, "preparing a read")) ||
+            (rc = get_st(s, ST_IDS_CLEAR, &st)) || (rc = step_done(s, st, "preparing a read")))
+            return rc;
+        for (size_t i = 0; i < c->n_ids; i++) {
+            if ((rc = get_st(s, ST_IDS_INSERT, &st))) return rc;
+            sqlite3_bind_int64(st, 1, c->ids[i]);
+            if ((rc = step_done(s, st, "preparing a read"))) return rc;
+        }
+    }
+    int base = with_ids ? ST_READ_TRIALS_IDS : ST_READ_TRIALS;
+    int step;
+
+    /* trials */
+    if ((rc = get_st(s, base, &st))) return rc;
+    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_int64(st, 2, c->after);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t tid = sqlite3_column_int64(st, 0);
+        const char *state_text = (const char *)sqlite3_column_text(st, 2);
+        int state = parse_state(state_text);
+        if (state < 0)
+            return loupe__error(&s->base, LOUPE_ECORRUPT,
+                                "trials row trial_id=%lld in '%s' has the unknown state '%.40s' "
+                                "(Optuna writes RUNNING, COMPLETE, PRUNED, FAIL or WAITING)",
+                                (long long)tid, s->path, state_text ? state_text : "NULL");
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+            return loupe__error(&s->base, LOUPE_ECORRUPT,
+                                "trials row trial_id=%lld in '%s' has no number", (long long)tid,
+                                s->path);
+        loupe__trial_rec *r = loupe__trial_rec_new();
+        if (!r) return oom(s);
+        r->t.trial_id = tid;
+        r->t.number = sqlite3_column_int64(st, 1);
+        r->t.study_id = c->study_id;
+        r->t.state = (loupe_trial_state)state;
+        if ((rc = column_datetime(s, st, 3, tid, "datetime_start", &r->t.datetime_start_us)) ||
+            (rc =
+                 column_datetime(s, st, 4, tid, "datetime_complete", &r->t.datetime_complete_us))) {
+            loupe__trial_rec_release(r);
+            return rc;
+        }
+        if (loupe__rec_vec_push(&c->recs, r)) {
+            loupe__trial_rec_release(r);
+            return oom(s);
+        }
+    }
+    if (step != SQLITE_DONE) return fail(s, step, "reading trials");
+    if (c->recs.len == 0) return LOUPE_OK;
+
+    /* params */
+    dist_memo memo;
+    memset(&memo, 0, sizeof memo);
+    size_t pos = 0;
+    if ((rc = get_st(s, base + (ST_READ_PARAMS - ST_READ_TRIALS), &st))) return rc;
+    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_int64(st, 2, c->after);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t tid = sqlite3_column_int64(st, 0);
+        loupe__trial_rec *r = rec_at(c, &pos, tid);
+        if (!r) continue;
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (!name) name = "";
+        if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
+                              "param '%s' of trial_id %lld in '%s' has no value", name,
+                              (long long)tid, s->path);
+            break;
+        }
+        const loupe_distribution *d;
+        if ((rc = memo_get(s, &memo, (const char *)sqlite3_column_text(st, 3), tid, name, &d)))
+            break;
+        if (loupe__trial_rec_add_param(r, name, sqlite3_column_double(st, 2), d)) {
+            rc = oom(s);
+            break;
+        }
+    }
+    memo_free(&memo);
+    if (rc) return rc;
+    if (step != SQLITE_DONE) return fail(s, step, "reading params");
+
+    /* values */
+    pos = 0;
+    if ((rc = get_st(s, base + (ST_READ_VALUES - ST_READ_TRIALS), &st))) return rc;
+    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_int64(st, 2, c->after);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t tid = sqlite3_column_int64(st, 0);
+        loupe__trial_rec *r = rec_at(c, &pos, tid);
+        if (!r) continue;
+        int64_t objective = sqlite3_column_int64(st, 1);
+        double v;
+        if (objective < 0 || objective > 100000 || column_value(st, 2, 3, 0, &v))
+            return loupe__error(&s->base, LOUPE_ECORRUPT,
+                                "trial_values row of trial_id %lld (objective %lld) in '%s' is not "
+                                "in Optuna's form (value_type FINITE with a value, or INF_POS / "
+                                "INF_NEG with NULL)",
+                                (long long)tid, (long long)objective, s->path);
+        if (loupe__trial_rec_set_value(r, (size_t)objective, v)) return oom(s);
+    }
+    if (step != SQLITE_DONE) return fail(s, step, "reading trial values");
+
+    /* intermediate values */
+    pos = 0;
+    if ((rc = get_st(s, base + (ST_READ_INTER - ST_READ_TRIALS), &st))) return rc;
+    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_int64(st, 2, c->after);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t tid = sqlite3_column_int64(st, 0);
+        loupe__trial_rec *r = rec_at(c, &pos, tid);
+        if (!r) continue;
+        double v;
+        if (column_value(st, 2, 3, 1, &v))
+            return loupe__error(&s->base, LOUPE_ECORRUPT,
+                                "trial_intermediate_values row of trial_id %lld (step %lld) in "
+                                "'%s' is not in Optuna's form (type FINITE with a value, or "
+                                "INF_POS / INF_NEG / NAN with NULL)",
+                                (long long)tid, (long long)sqlite3_column_int64(st, 1), s->path);
+        if (loupe__trial_rec_put_intermediate(r, sqlite3_column_int64(st, 1), v)) return oom(s);
+    }
+    if (step != SQLITE_DONE) return fail(s, step, "reading intermediate values");
+
+    /* attributes */
+    for (int sys = 0; sys < 2; sys++) {
+        pos = 0;
+        int id = base + ((sys ? ST_READ_SATTRS : ST_READ_UATTRS) - ST_READ_TRIALS);
+        if ((rc = get_st(s, id, &st))) return rc;
+        sqlite3_bind_int64(st, 1, c->study_id);
+        sqlite3_bind_int64(st, 2, c->after);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            loupe__trial_rec *r = rec_at(c, &pos, sqlite3_column_int64(st, 0));
+            if (!r) continue;
+            const char *key = (const char *)sqlite3_column_text(st, 1);
+            const char *json = (const char *)sqlite3_column_text(st, 2);
+            if (!key) key = "";
+            if (!json) json = "null";
+            if (sys ? loupe__trial_rec_add_system_attr(r, key, json)
+                    : loupe__trial_rec_add_user_attr(r, key, json))
+                return oom(s);
+        }
+        if (step != SQLITE_DONE) return fail(s, step, "reading trial attributes");
+    }
+    return LOUPE_OK;
+}
+
+static int sq_read_trials(loupe_storage *base, int64_t study_id, int64_t after_trial_id,
+                          size_t n_ids, const int64_t *ids, loupe__rec_vec *out) {
+    sq_storage *s = SQ(base);
+    if (n_ids && !ids) return loupe__error(base, LOUPE_EINVAL, "ids array is NULL");
+    int rc;
+    read_ctx c;
+    memset(&c, 0, sizeof c);
+    c.study_id = study_id;
+    c.after = after_trial_id;
+    c.n_ids = n_ids;
+    c.ids = ids;
+    rc = run_tx(s, 0, read_body, &c);
+    size_t i = 0;
+    for (; !rc && i < c.recs.len; i++) {
+        if (loupe__rec_vec_push(out, c.recs.items[i])) {
+            rc = oom(s);
+            break;
+        }
+    }
+    /* the references moved into out stay; the rest are released */
+    for (size_t j = i; j < c.recs.len; j++) loupe__trial_rec_release(c.recs.items[j]);
+    free(c.recs.items);
+    return rc;
+}
+
+typedef struct trial_study_ctx {
+    int64_t trial_id, study_id;
+} trial_study_ctx;
+
+static int trial_study_body(sq_storage *s, void *vctx) {
+    trial_study_ctx *c = vctx;
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_TRIAL_HEAD, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->trial_id);
+    int r = step_row(s, st, "reading a trial");
+    if (r < 0) return -r;
+    if (r == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No trial with id %lld",
+                            (long long)c->trial_id);
+    c->study_id = sqlite3_column_int64(st, 2);
+    sqlite3_reset(st);
+    return LOUPE_OK;
+}
+
+static int sq_read_trial(loupe_storage *base, int64_t trial_id, loupe__trial_rec **out) {
+    sq_storage *s = SQ(base);
+    *out = NULL;
+    trial_study_ctx c = {trial_id, 0};
+    int rc = run_tx(s, 0, trial_study_body, &c);
+    if (rc) return rc;
+    loupe__rec_vec v;
+    memset(&v, 0, sizeof v);
+    rc = sq_read_trials(base, c.study_id, INT64_MAX, 1, &trial_id, &v);
+    if (!rc && v.len == 0)
+        rc = loupe__error(base, LOUPE_ENOTFOUND, "No trial with id %lld", (long long)trial_id);
+    if (!rc) {
+        *out = v.items[0];
+        v.items[0] = NULL;
+        v.len = 0;
+    }
+    loupe__rec_vec_free(&v);
+    return rc;
+}
+
+typedef struct by_number_ctx {
+    int64_t study_id, number, trial_id;
+} by_number_ctx;
+
+static int by_number_body(sq_storage *s, void *vctx) {
+    by_number_ctx *c = vctx;
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_TRIAL_ID_BY_NUMBER, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_int64(st, 2, c->number);
+    int r = step_row(s, st, "looking up a trial number");
+    if (r < 0) return -r;
+    if (r == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No trial with number %lld in study %lld",
+                            (long long)c->number, (long long)c->study_id);
+    c->trial_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return LOUPE_OK;
+}
+
+static int sq_trial_id_by_number(loupe_storage *base, int64_t study_id, int64_t number,
+                                 int64_t *trial_id) {
+    by_number_ctx c = {study_id, number, 0};
+    int rc = run_tx(SQ(base), 0, by_number_body, &c);
+    if (!rc && trial_id) *trial_id = c.trial_id;
+    return rc;
+}
+
+static int sq_data_version(loupe_storage *base, uint64_t *version) {
+    sq_storage *s = SQ(base);
+    sqlite3_stmt *st;
+    int rc = get_st(s, ST_DATA_VERSION, &st);
+    if (rc) return rc;
+    int r = step_row(s, st, "reading the data version");
+    if (r < 0) return -r;
+    uint64_t dv = r ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    /* data_version moves on other connections' commits; own commits are counted here */
+    if (version) *version = (dv << 32) + (s->own_commits & 0xffffffffu);
+    return LOUPE_OK;
+}
+
+/* ------------------------------------------------------------ open / close */
+
+static void sq_close(loupe_storage *base) {
+    sq_storage *s = SQ(base);
+    if (!s) return;
+    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
+    sqlite3_close_v2(s->db);
+    for (size_t i = 0; i < s->n_dists; i++) dist_entry_free(s->dists[i]);
+    free(s->dists);
+    free(s->path);
+    free(s);
+}
+
+static const loupe__storage_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .create_study = sq_create_study,
+    .delete_study = sq_delete_study,
+    .find_study = sq_find_study,
+    .get_study = sq_get_study,
+    .list_studies = sq_list_studies,
+    .set_study_attrs = sq_set_study_attrs,
+    .create_trial = sq_create_trial,
+    .claim_waiting_trial = sq_claim_waiting_trial,
+    .update_trial = sq_update_trial,
+    .read_trials = sq_read_trials,
+    .read_trial = sq_read_trial,
+    .trial_id_by_number = sq_trial_id_by_number,
+    .data_version = sq_data_version,
+};
+
+/* Creates the schema in an empty file under the write lock. *created = 0 when
+ * another process got there first (the file then has tables). */
+static int create_fresh(sq_storage *s, int *created) {
+    *created = 0;
+    int rc = loupe__sq_open_db(&s->base, s->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                               s->busy_ms, &s->db);
+    if (rc) return rc;
+    int64_t deadline = loupe__monotonic_us() + (int64_t)s->busy_ms * 1000 * LOUPE__SQ_RETRY_FACTOR;
+    for (int attempt = 1;; attempt++) {
+        int src = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (src == SQLITE_OK) {
+            loupe__sq_inspect info;
+            rc = loupe__sq_inspect_db(&s->base, s->db, s->path, &info);
+            if (!rc && info.n_tables == 0) {
+                rc = loupe__sq_create_schema(&s->base, s->db);
+                if (!rc) {
+                    src = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+                    if (src != SQLITE_OK)
+                        rc = fail(s, src, "creating the database");
+                    else
+                        *created = 1;
+                }
+            }
+            if (!*created) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        } else {
+            rc = fail(s, src, "creating the database");
+        }
+        if (rc != LOUPE_EBUSY || loupe__monotonic_us() >= deadline) break;
+        loupe__sq_backoff(&s->seed, attempt);
+    }
+    if (!*created) {
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
+    }
+    /* a failed creation leaves the empty file as it was: nothing was committed */
+    return rc;
+}
+
+static int revision_error(sq_storage *s, const loupe__sq_inspect *info) {
+    char url[1200];
+    loupe__sq_url(s->path, url, sizeof url);
+    const char *lib = info->library_version[0] ? info->library_version : "an unknown version";
+    if (info->rev_index == -2)
+        return loupe__error(
+            &s->base, LOUPE_ESCHEMA,
+            "'%s' is an Optuna database without an alembic revision stamp; run "
+            "`loupe storage upgrade --storage %s` to bring it to revision " LOUPE__SCHEMA_HEAD,
+            s->path, url);
+    if (info->rev_index < 0)
+        return loupe__error(&s->base, LOUPE_ESCHEMA,
+                            "'%s' was written by a newer Optuna (schema revision '%s', set up by "
+                            "Optuna %s); this loupe reads revisions up to " LOUPE__SCHEMA_HEAD
+                            ". Use a newer loupe, or the Optuna that wrote the file.",
+                            s->path, info->revision, lib);
+    return loupe__error(
+        &s->base, LOUPE_ESCHEMA,
+        "'%s' is an Optuna database at the old schema revision %s (set up by "
+        "Optuna %s); loupe needs " LOUPE__SCHEMA_HEAD
+        ". Run `loupe storage upgrade --storage %s` to upgrade it (Optuna 3.2 and later "
+        "open it afterwards; Optuna 3.1 and older no longer do).",
+        s->path, info->revision, lib, url);
+}
+
+int loupe__sqlite_storage_open(const char *path, unsigned flags, loupe_storage **out) {
+    *out = NULL;
+    sq_storage *s = calloc(1, sizeof *s);
+    if (!s) return LOUPE_ENOMEM;
+    s->base.ops = &sqlite_ops;
+    loupe__error_clear(&s->base);
+    snprintf(s->base.schema_revision, sizeof s->base.schema_revision, "%s", LOUPE__SCHEMA_HEAD);
+    *out = &s->base;
+    s->busy_ms = loupe__sq_busy_ms_from_env();
+    s->seed = (unsigned)getpid() ^ (unsigned)loupe__now_us();
+    if (!path || !*path) return loupe__error(&s->base, LOUPE_EINVAL, "No SQLite file path given.");
+    if (!(s->path = strdup(path))) return oom(s);
+
+    struct stat sb;
+    int rc;
+    int exists = stat(path, &sb) == 0;
+    if (exists && S_ISDIR(sb.st_mode))
+        return loupe__error(&s->base, LOUPE_EIO, "'%s' is a directory, not an SQLite file", path);
+    if (!exists && errno != ENOENT)
+        return loupe__error(&s->base, LOUPE_EIO, "cannot access '%s': %s", path, strerror(errno));
+    if (!exists || sb.st_size == 0) {
+        int created;
+        if ((rc = create_fresh(s, &created))) return rc;
+        if (created) goto ready;
+    }
+
+    /* an existing file is inspected read-only first: a foreign or damaged file is never written */
+    loupe__sq_inspect info;
+    if ((rc = loupe__sq_inspect_file(&s->base, path, s->busy_ms, &info))) return rc;
+    if (info.n_tables == 0) {
+        /* a valid SQLite file without tables: create the schema, as Optuna does */
+        int created;
+        if ((rc = create_fresh(s, &created))) return rc;
+        if (created) goto ready;
+        return loupe__error(&s->base, LOUPE_ERROR, "'%s' changed while it was being opened; retry",
+                            path);
+    }
+    if (info.rev_index != LOUPE__SQ_REV_HEAD &&
+        !(info.rev_index == LOUPE__SQ_REV_300D && (flags & LOUPE_OPEN_SKIP_SCHEMA_CHECK)))
+        return revision_error(s, &info);
+    snprintf(s->base.schema_revision, sizeof s->base.schema_revision, "%.39s", info.revision);
+    s->has_heartbeats = info.has_heartbeats;
+
+    if (access(path, W_OK) == 0) {
+        rc = loupe__sq_open_db(&s->base, path, SQLITE_OPEN_READWRITE, s->busy_ms, &s->db);
+    } else {
+        rc = loupe__sq_open_db(&s->base, path, SQLITE_OPEN_READONLY, s->busy_ms, &s->db);
+        s->base.read_only = 1;
+    }
+    if (rc) return rc;
+    return LOUPE_OK;
+
+ready:
+    s->has_heartbeats = 1;
+    return LOUPE_OK;
+}

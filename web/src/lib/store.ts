@@ -1,0 +1,326 @@
+// Client state: the study list and one loaded study, kept current by a single
+// Server-Sent Events stream (GET api/events) that is re-opened after server restarts.
+// Changes are applied in place (a trial replaced by its number) and announced once per
+// microtask, so a burst of events costs one re-render and nothing is ever re-polled.
+import { useEffect, useState } from "preact/hooks";
+import { api, url } from "./api";
+import type { Meta, StudyInfo, StudySummary, Trial } from "./types";
+import { toast } from "./toast";
+
+export interface StudyData {
+  id: number;
+  info: StudyInfo | null;
+  /** trials[number]; the server numbers a study's trials 0..n-1. */
+  trials: Trial[];
+  /** Bumped on every change; memoise derived data on it. */
+  version: number;
+  error: string | null;
+  deleted: boolean;
+}
+
+type Listener = () => void;
+
+class Emitter {
+  private listeners = new Set<Listener>();
+  private scheduled = false;
+  subscribe(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  get size(): number {
+    return this.listeners.size;
+  }
+  /** Notifies once per microtask, however many changes were applied. */
+  emit(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.listeners.forEach((l) => l());
+    });
+  }
+}
+
+// ---- study list --------------------------------------------------------------------
+
+export const studyList = {
+  summaries: null as StudySummary[] | null,
+  error: null as string | null,
+  version: 0,
+  emitter: new Emitter(),
+  async load(): Promise<void> {
+    try {
+      const r = await api.studies();
+      this.set(r.study_summaries);
+      this.error = null;
+    } catch (e) {
+      this.error = (e as Error).message;
+      this.version++;
+      this.emitter.emit();
+    }
+  },
+  set(s: StudySummary[]): void {
+    this.summaries = s;
+    this.version++;
+    this.emitter.emit();
+  },
+};
+
+export function useStudyList(): typeof studyList {
+  const [, setV] = useState(0);
+  useEffect(() => {
+    const un = studyList.emitter.subscribe(() => setV(studyList.version));
+    if (studyList.summaries === null) void studyList.load();
+    live.wantList();
+    return un;
+  }, []);
+  return studyList;
+}
+
+// ---- meta ----------------------------------------------------------------------------
+
+let metaPromise: Promise<Meta> | null = null;
+let metaValue: Meta | null = null;
+export function useMeta(): Meta | null {
+  const [m, setM] = useState<Meta | null>(metaValue);
+  useEffect(() => {
+    if (!metaPromise)
+      metaPromise = api.meta().catch(() => ({ artifact_is_available: false }) as Meta);
+    void metaPromise.then((v) => {
+      metaValue = v;
+      setM(v);
+    });
+  }, []);
+  return m;
+}
+
+// ---- the loaded study ----------------------------------------------------------------
+
+const studyEmitter = new Emitter();
+let study: StudyData | null = null;
+
+function bump(): void {
+  if (!study) return;
+  study = { ...study, version: study.version + 1 };
+  studyEmitter.emit();
+}
+
+/** Replaces or appends trials (by number). */
+export function applyTrials(studyId: number, trials: Trial[]): void {
+  if (!study || study.id !== studyId) return;
+  const arr = study.trials;
+  for (const t of trials) {
+    if (t.number < arr.length) arr[t.number] = t;
+    else {
+      while (arr.length < t.number) arr.push(placeholder(studyId, arr.length));
+      arr.push(t);
+    }
+  }
+  bump();
+}
+
+function placeholder(studyId: number, number: number): Trial {
+  return {
+    trial_id: -1, study_id: studyId, number, state: "Waiting", params: [], fixed_params: [], user_attrs: [],
+    note: { version: 0, body: "" }, artifacts: [], constraints: [], intermediate_values: [],
+  };
+}
+
+function applyInfo(studyId: number, info: Partial<StudyInfo>): void {
+  if (!study || study.id !== studyId) return;
+  const { trials: _t, study_id: _s, ...rest } = info as any;
+  study.info = { ...(study.info ?? ({} as StudyInfo)), ...rest };
+  bump();
+}
+
+/** Local optimistic change of one trial (e.g. after a rating); the server's event confirms it. */
+export function patchTrial(studyId: number, number: number, patch: Partial<Trial>): void {
+  if (!study || study.id !== studyId || !study.trials[number]) return;
+  study.trials[number] = { ...study.trials[number], ...patch };
+  bump();
+}
+
+export function patchInfo(studyId: number, patch: Partial<StudyInfo>): void {
+  applyInfo(studyId, patch);
+}
+
+async function loadStudy(id: number): Promise<void> {
+  try {
+    const d = await api.study(id);
+    if (!study || study.id !== id) return;
+    const { trials, ...info } = d;
+    study = { ...study, info, trials, version: study.version + 1, error: null };
+    studyEmitter.emit();
+  } catch (e) {
+    if (!study || study.id !== id) return;
+    study = { ...study, error: (e as Error).message, version: study.version + 1 };
+    studyEmitter.emit();
+  }
+}
+
+function selectStudy(id: number): void {
+  if (study && study.id === id) return;
+  study = { id, info: null, trials: [], version: 0, error: null, deleted: false };
+  live.connect(id);
+}
+
+/** Fetches trials from the first unfinished one on, plus the study-level data. */
+async function catchUp(id: number): Promise<void> {
+  if (!study || study.id !== id || !study.info) return loadStudy(id);
+  let k = study.trials.findIndex((t) => t.state === "Running" || t.state === "Waiting");
+  if (k < 0) k = study.trials.length;
+  try {
+    const d = await api.studyAfter(id, k);
+    if (!study || study.id !== id) return;
+    const { trials, ...info } = d;
+    study.info = info;
+    study.error = null;
+    applyTrials(id, trials);
+  } catch (e) {
+    if (study && study.id === id) {
+      study = { ...study, error: (e as Error).message, version: study.version + 1 };
+      studyEmitter.emit();
+    }
+  }
+}
+
+/** Starts the first fetch of a study at once, without waiting for the stream to open. */
+function firstLoad(id: number): Promise<void> {
+  return loadStudy(id);
+}
+
+export function useStudy(id: number): StudyData {
+  const [, setV] = useState(0);
+  selectStudy(id);
+  useEffect(() => studyEmitter.subscribe(() => setV((v) => v + 1)), [id]);
+  return study!;
+}
+
+/** The currently loaded study, for code outside components. */
+export function currentStudy(): StudyData | null {
+  return study;
+}
+
+// ---- live stream ----------------------------------------------------------------------
+
+export type LiveStatus = "connecting" | "live" | "reconnecting";
+const statusEmitter = new Emitter();
+
+class Live {
+  status: LiveStatus = "connecting";
+  private es: EventSource | null = null;
+  private studyId: number | null = null;
+  private backoff = 500;
+  private timer: number | undefined;
+  private listWanted = false;
+  private loading: Promise<void> | null = null;
+  private buffered: MessageEvent[] = [];
+
+  wantList(): void {
+    this.listWanted = true;
+    if (!this.es) this.open();
+  }
+
+  connect(studyId: number | null): void {
+    if (this.es && this.studyId === studyId) return;
+    this.studyId = studyId;
+    this.buffered = [];
+    if (studyId !== null) {
+      // Fetch now; events that arrive meanwhile are applied after the snapshot.
+      this.loading = firstLoad(studyId).then(() => this.drain());
+    }
+    this.open();
+  }
+
+  private drain(): void {
+    this.loading = null;
+    const b = this.buffered;
+    this.buffered = [];
+    b.forEach((ev) => this.dispatch(ev));
+  }
+
+  private setStatus(s: LiveStatus): void {
+    this.status = s;
+    statusEmitter.emit();
+  }
+
+  private open(): void {
+    if (this.es) this.es.close();
+    window.clearTimeout(this.timer);
+    const q = this.studyId === null ? "" : `?study_id=${this.studyId}`;
+    const es = new EventSource(url(`api/events${q}`), { withCredentials: true });
+    this.es = es;
+    const handler = (ev: MessageEvent) => {
+      if (this.es !== es) return;
+      if (this.loading) this.buffered.push(ev);
+      else this.dispatch(ev);
+    };
+    for (const name of ["studies", "trials", "study", "deleted"]) es.addEventListener(name, handler as any);
+    es.onopen = () => {
+      if (this.es !== es) return;
+      this.backoff = 500;
+      this.setStatus("live");
+      // (Re)connected: after the first snapshot (or the one we hold), fetch only what may
+      // have changed while the stream was not open (trials from the first unfinished one).
+      if (this.listWanted) void studyList.load();
+      const id = this.studyId;
+      if (id === null) return;
+      const prev = this.loading ?? Promise.resolve();
+      this.loading = prev.then(() => catchUp(id)).then(() => this.drain());
+    };
+    es.onerror = () => {
+      if (this.es !== es) return;
+      if (es.readyState === EventSource.CLOSED) {
+        // The browser gave up (e.g. the server answered 5xx while restarting): retry ourselves.
+        es.close();
+        this.es = null;
+        this.setStatus("reconnecting");
+        this.timer = window.setTimeout(() => this.open(), this.backoff);
+        this.backoff = Math.min(this.backoff * 2, 5000);
+      } else {
+        this.setStatus("reconnecting");
+      }
+    };
+  }
+
+  private dispatch(ev: MessageEvent): void {
+    let data: any;
+    try {
+      data = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    switch (ev.type) {
+      case "studies":
+        studyList.set(data.study_summaries ?? []);
+        break;
+      case "trials":
+        applyTrials(data.study_id, data.trials ?? []);
+        break;
+      case "study":
+        applyInfo(data.study_id, data);
+        break;
+      case "deleted":
+        if (study && study.id === data.study_id) {
+          study = { ...study, deleted: true, version: study.version + 1 };
+          studyEmitter.emit();
+          toast(`Study ${data.study_id} was deleted.`, "error");
+        }
+        if (studyList.summaries) studyList.set(studyList.summaries.filter((s) => s.study_id !== data.study_id));
+        break;
+    }
+  }
+}
+
+export const live = new Live();
+
+export function useLiveStatus(): LiveStatus {
+  const [s, setS] = useState(live.status);
+  useEffect(() => statusEmitter.subscribe(() => setS(live.status)), []);
+  return s;
+}
+
+/** Re-fetches the loaded study (after a local change whose event may not come, e.g. errors). */
+export function reloadStudy(): void {
+  if (study) void loadStudy(study.id);
+}

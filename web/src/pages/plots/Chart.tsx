@@ -1,0 +1,81 @@
+// A chart box: loads ECharts on first use (dynamic import), draws the option it is given,
+// follows the theme and the box size, and reports clicks and parallel-axis brushing.
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { ECharts } from "./echarts";
+
+let lib: Promise<typeof import("./echarts")> | null = null;
+export function loadECharts(): Promise<typeof import("./echarts")> {
+  if (!lib) lib = import("./echarts");
+  return lib;
+}
+
+interface Props {
+  option: any | null;
+  height?: number;
+  onClickNumber?: (n: number) => void;
+  onBrush?: (indices: number[] | null) => void;
+  label: string;
+}
+
+function theme(): "dark" | "light" {
+  return document.documentElement.dataset.theme === "dark" ? "dark" : "light";
+}
+
+export function Chart(p: Props) {
+  const el = useRef<HTMLDivElement>(null);
+  const chart = useRef<ECharts | null>(null);
+  const [th, setTh] = useState(theme());
+  const [ready, setReady] = useState(false);
+  const cb = useRef(p);
+  cb.current = p;
+
+  useEffect(() => {
+    const mo = new MutationObserver(() => setTh(theme()));
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
+    return () => mo.disconnect();
+  }, []);
+
+  useEffect(() => {
+    let disposed = false;
+    let ro: ResizeObserver | null = null;
+    void loadECharts().then(({ echarts }) => {
+      if (disposed || !el.current) return;
+      const c = echarts.init(el.current, th === "dark" ? "dark" : undefined, { renderer: "canvas" });
+      chart.current = c;
+      c.on("click", (e: any) => {
+        const n = Array.isArray(e.data) ? e.data[e.data.length - 1] : e.data?.number ?? e.data?.value?.[e.data.value.length - 1];
+        if (typeof n === "number") cb.current.onClickNumber?.(n);
+      });
+      c.on("axisareaselected", () => {
+        const series = (c as any).getModel().getSeries()[0];
+        const active: number[] = series.getRawIndicesByActiveState("active");
+        const total = series.getData().count();
+        cb.current.onBrush?.(active.length < total ? active : null);
+      });
+      ro = new ResizeObserver(() => c.resize());
+      ro.observe(el.current);
+      setReady(true);
+    });
+    return () => {
+      disposed = true;
+      ro?.disconnect();
+      chart.current?.dispose();
+      chart.current = null;
+      setReady(false);
+    };
+  }, [th]);
+
+  useEffect(() => {
+    if (!chart.current || !p.option) return;
+    chart.current.setOption({ backgroundColor: "transparent", animation: false, ...p.option }, { notMerge: true, lazyUpdate: true });
+    // How many points are drawn, for tests and benchmarks.
+    const n = (p.option.series ?? []).reduce((a: number, s: any) => a + (s.type === "scatter" && Array.isArray(s.data) ? s.data.length : 0), 0);
+    el.current?.setAttribute("data-points", String(n));
+  }, [ready, p.option]);
+
+  return (
+    <div class="chart" role="img" aria-label={p.label} ref={el} style={{ height: `${p.height ?? 380}px` }}>
+      {!ready && <span class="muted chart-loading">Loading plot…</span>}
+    </div>
+  );
+}

@@ -1,0 +1,364 @@
+// Plots page: every plot of the catalogue with upstream's controls. A card draws only
+// once it scrolls into view, and redraws at most twice a second while trials stream in.
+import type { ComponentChildren } from "preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { Empty, Link, Spinner } from "../../components/ui";
+import { api } from "../../lib/api";
+import { counts, objectiveNames } from "../../lib/derive";
+import { navigate } from "../../lib/router";
+import { setSelection, useSelection } from "../../lib/selection";
+import { useStudy, type StudyData } from "../../lib/store";
+import type { ParamImportance } from "../../lib/types";
+import * as B from "./builders";
+import { Chart, loadECharts } from "./Chart";
+
+// The page is shown: start fetching the plotting library while the cards lay out.
+void loadECharts();
+
+/** The study version, but changing at most every `ms` while updates stream in. */
+export function useThrottled(v: number, ms = 500): number {
+  const [out, setOut] = useState(v);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - Date.now();
+    if (wait <= 0) {
+      last.current = Date.now();
+      setOut(v);
+      return;
+    }
+    const t = window.setTimeout(() => {
+      last.current = Date.now();
+      setOut(v);
+    }, wait);
+    return () => window.clearTimeout(t);
+  }, [v]);
+  return out;
+}
+
+function Card(p: { title: string; wide?: boolean; controls?: ComponentChildren; children: ComponentChildren; id: string }) {
+  const ref = useRef<HTMLElement>(null);
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    const io = new IntersectionObserver((es) => {
+      if (es.some((e) => e.isIntersecting)) {
+        setSeen(true);
+        io.disconnect();
+      }
+    }, { rootMargin: "200px" });
+    io.observe(ref.current!);
+    return () => io.disconnect();
+  }, []);
+  return (
+    <section ref={ref} class={`card plot-card ${p.wide ? "wide" : ""}`} aria-labelledby={`${p.id}-h`} id={p.id}>
+      <h2 id={`${p.id}-h`}>{p.title}</h2>
+      {p.controls && <div class="plot-controls">{p.controls}</div>}
+      {seen ? p.children : <div class="chart placeholder" style={{ height: "380px" }} />}
+    </section>
+  );
+}
+
+function Select<T extends string | number>(p: { label: string; value: T; options: [T, string][]; onChange: (v: T) => void }) {
+  return (
+    <label>
+      {p.label}{" "}
+      <select
+        value={String(p.value)}
+        onChange={(e) => {
+          const raw = (e.currentTarget as HTMLSelectElement).value;
+          p.onChange((typeof p.value === "number" ? Number(raw) : raw) as T);
+        }}
+      >
+        {p.options.map(([v, l]) => (
+          <option value={String(v)}>{l}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function Toggle(p: { label: string; value: boolean; onChange: (v: boolean) => void; disabled?: boolean }) {
+  return (
+    <label class="inline">
+      <input type="checkbox" checked={p.value} disabled={p.disabled} onChange={(e) => p.onChange((e.currentTarget as HTMLInputElement).checked)} /> {p.label}
+    </label>
+  );
+}
+
+function HistoryCard({ s, v }: { s: StudyData; v: number }) {
+  const info = s.info!;
+  const names = objectiveNames(info);
+  const sel = useSelection(s.id);
+  const targets: [string, string][] = [...names.map((n, i) => [`o${i}`, n] as [string, string]), ...info.union_user_attrs.filter((a) => a.sortable).map((a) => [`a:${a.key}`, `user attr ${a.key}`] as [string, string])];
+  const [target, setTarget] = useState("o0");
+  const [x, setX] = useState<B.HistoryOpts["x"]>("number");
+  const [logY, setLogY] = useState(false);
+  const [pruned, setPruned] = useState(true);
+  const [size, setSize] = useState(5);
+  const tg: B.Target = target.startsWith("o") ? { kind: "objective", index: Number(target.slice(1)) } : { kind: "attr", key: target.slice(2) };
+  const option = useMemo(() => B.history([{ s, name: info.name }], { target: tg, x, logY, includePruned: pruned, markerSize: size, selection: sel }), [v, target, x, logY, pruned, size, sel]);
+  return (
+    <Card
+      id="history"
+      title="History"
+      wide
+      controls={
+        <>
+          <Select label="Y" value={target} options={targets} onChange={setTarget} />
+          <fieldset class="radios">
+            <legend>X</legend>
+            {([["number", "Number"], ["datetime_start", "Datetime start"], ["datetime_complete", "Datetime complete"]] as const).map(([k, l]) => (
+              <label class="inline">
+                <input type="radio" name="hx" checked={x === k} onChange={() => setX(k)} /> {l}
+              </label>
+            ))}
+          </fieldset>
+          <Toggle label="Log y" value={logY} onChange={setLogY} />
+          <Toggle label="Include pruned" value={pruned} onChange={setPruned} disabled={counts(s).Pruned === 0} />
+          <label>
+            Marker size{" "}
+            <input type="range" min={1} max={10} value={size} onInput={(e) => setSize(Number((e.currentTarget as HTMLInputElement).value))} />
+          </label>
+        </>
+      }
+    >
+      <Chart label="History plot" option={option} height={400} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
+    </Card>
+  );
+}
+
+function ParetoCard({ s, v }: { s: StudyData; v: number }) {
+  const names = objectiveNames(s.info);
+  const [xi, setXi] = useState(0);
+  const [yi, setYi] = useState(1);
+  const sel = useSelection(s.id);
+  const option = useMemo(() => B.pareto(s, xi, yi, sel), [v, xi, yi, sel]);
+  const opts = names.map((n, i) => [i, n] as [number, string]);
+  return (
+    <Card id="pareto" title="Pareto front" wide controls={<><Select label="Objective X" value={xi} options={opts} onChange={setXi} /><Select label="Objective Y" value={yi} options={opts} onChange={setYi} /></>}>
+      <Chart label="Pareto front plot" option={option} height={400} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
+    </Card>
+  );
+}
+
+function ImportanceCard({ s }: { s: StudyData }) {
+  const complete = counts(s).Complete;
+  const [imps, setImps] = useState<ParamImportance[][] | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  useEffect(() => {
+    let stale = false;
+    const t = window.setTimeout(() => {
+      api
+        .importances(s.id)
+        .then((r) => !stale && (setImps(r.param_importances), setErr(null)))
+        .catch((e) => !stale && setErr(e.message));
+    }, imps ? 1000 : 0);
+    return () => {
+      stale = true;
+      window.clearTimeout(t);
+    };
+  }, [complete]);
+  const option = useMemo(() => (imps && imps.some((l) => l.length) ? B.importance(s, imps) : null), [imps]);
+  return (
+    <Card id="importance" title="Hyperparameter importance">
+      {err ? <p class="error">{err}</p> : !imps ? <Spinner /> : !option ? <Empty>Needs at least two complete trials.</Empty> : <Chart label="Parameter importance plot" option={option} height={Math.max(240, 40 + 28 * imps[0].length * Math.min(imps.length, 2))} />}
+    </Card>
+  );
+}
+
+function TimelineCard({ s, v }: { s: StudyData; v: number }) {
+  const option = useMemo(() => B.timeline(s), [v]);
+  return (
+    <Card id="timeline" title="Timeline">
+      <Chart label="Timeline plot" option={option} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
+      <p class="muted legend-states">
+        {Object.entries(B.STATE_COLORS).map(([k, c]) => (
+          <span>
+            <i style={{ background: c }} /> {k}
+          </span>
+        ))}
+        {s.trials.length > 1000 && <span>(the latest 1,000 trials)</span>}
+      </p>
+    </Card>
+  );
+}
+
+function IntermediateCard({ s, v }: { s: StudyData; v: number }) {
+  const [logY, setLogY] = useState(false);
+  const [pruned, setPruned] = useState(true);
+  const [limit, setLimit] = useState(200);
+  const option = useMemo(() => B.intermediate(s, logY, pruned, limit), [v, logY, pruned, limit]);
+  return (
+    <Card
+      id="intermediate"
+      title="Intermediate values"
+      controls={
+        <>
+          <Toggle label="Log y" value={logY} onChange={setLogY} />
+          <Toggle label="Include pruned" value={pruned} onChange={setPruned} />
+          <Select label="Trials" value={limit} options={[[50, "last 50"], [200, "last 200"], [1000, "last 1,000"], [100000000, "all"]]} onChange={setLimit} />
+        </>
+      }
+    >
+      <Chart label="Intermediate values plot" option={option} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
+    </Card>
+  );
+}
+
+function paramOpts(s: StudyData): [string, string][] {
+  return s.info!.union_search_space.map((p) => [p.name, p.name]);
+}
+
+function SliceCard({ s, v }: { s: StudyData; v: number }) {
+  const names = objectiveNames(s.info);
+  const ps = paramOpts(s);
+  const [obj, setObj] = useState(0);
+  const [param, setParam] = useState(ps[0]?.[0] ?? "");
+  const [logY, setLogY] = useState(false);
+  const [noPruned, setNoPruned] = useState(false);
+  const item = s.info!.union_search_space.find((p) => p.name === param) ?? s.info!.union_search_space[0];
+  const option = useMemo(() => (item ? B.slice(s, obj, item, logY, noPruned) : null), [v, obj, item?.name, logY, noPruned]);
+  return (
+    <Card
+      id="slice"
+      title="Slice"
+      controls={
+        <>
+          <Select label="Objective" value={obj} options={names.map((n, i) => [i, n])} onChange={setObj} />
+          <Select label="Parameter" value={item?.name ?? ""} options={ps} onChange={setParam} />
+          <Toggle label="Log y" value={logY} onChange={setLogY} />
+          <Toggle label="Filter out pruned" value={noPruned} onChange={setNoPruned} />
+        </>
+      }
+    >
+      {option ? <Chart label="Slice plot" option={option} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} /> : <Empty>No parameters.</Empty>}
+    </Card>
+  );
+}
+
+function TwoParamCard({ s, v, kind }: { s: StudyData; v: number; kind: "contour" | "rank" }) {
+  const names = objectiveNames(s.info);
+  const ps = paramOpts(s);
+  const [obj, setObj] = useState(0);
+  const [px, setPx] = useState(ps[0]?.[0] ?? "");
+  const [py, setPy] = useState(ps[1]?.[0] ?? ps[0]?.[0] ?? "");
+  const [option, setOption] = useState<any>(null);
+  const ss = s.info!.union_search_space;
+  const ix = ss.find((p) => p.name === px);
+  const iy = ss.find((p) => p.name === py);
+  useEffect(() => {
+    if (!ix || !iy) return;
+    let stale = false;
+    if (kind === "rank") setOption(B.rank(s, obj, ix, iy));
+    else void B.contour(s, obj, ix, iy).then((o) => !stale && setOption(o));
+    return () => {
+      stale = true;
+    };
+  }, [v, obj, px, py]);
+  return (
+    <Card
+      id={kind}
+      title={kind === "contour" ? "Contour" : "Rank"}
+      controls={
+        <>
+          <Select label="Objective" value={obj} options={names.map((n, i) => [i, n])} onChange={setObj} />
+          <Select label="x" value={px} options={ps} onChange={setPx} />
+          <Select label="y" value={py} options={ps} onChange={setPy} />
+        </>
+      }
+    >
+      {ps.length < 2 ? <Empty>Needs two parameters.</Empty> : option ? <Chart label={`${kind} plot`} option={option} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} /> : <Empty>Needs at least three complete trials.</Empty>}
+    </Card>
+  );
+}
+
+function EdfCard({ s, v, objective }: { s: StudyData; v: number; objective: number }) {
+  const name = objectiveNames(s.info)[objective];
+  const option = useMemo(() => B.edf([{ s, name: s.info!.name }], objective), [v]);
+  return <Card id={`edf${objective}`} title={`Empirical distribution: ${name}`}>{option ? <Chart label={`EDF plot of ${name}`} option={option} /> : <Empty>No complete trials.</Empty>}</Card>;
+}
+
+function ParallelCard({ s, v }: { s: StudyData; v: number }) {
+  const { axes, defaults } = useMemo(() => B.parallelAxes(s), [s.info?.union_search_space, s.info?.union_user_attrs, s.info?.directions]);
+  const [on, setOn] = useState<Set<string>>(defaults);
+  const sel = useSelection(s.id);
+  const chosen = axes.filter((a) => on.has(a.id));
+  const built = useMemo(() => B.parallel(s, chosen), [v, chosen.map((a) => a.id).join("|")]);
+  return (
+    <Card
+      id="parallel"
+      title="Parallel coordinates"
+      wide
+      controls={
+        <>
+          <Toggle label="Check all" value={chosen.length === axes.length} onChange={(x) => setOn(new Set(x ? axes.map((a) => a.id) : []))} />
+          {axes.map((a) => (
+            <Toggle
+              label={a.label}
+              value={on.has(a.id)}
+              onChange={(x) => {
+                const n = new Set(on);
+                if (x) n.add(a.id);
+                else n.delete(a.id);
+                setOn(n);
+              }}
+            />
+          ))}
+        </>
+      }
+    >
+      <p class="muted">
+        Drag along an axis to select trials; the selection shows in History and in the <Link to={`dashboard/studies/${s.id}/table`}>Table</Link>.
+        {sel && (
+          <>
+            {" "}
+            <b>{sel.size.toLocaleString()} selected.</b>{" "}
+            <button class="small" onClick={() => setSelection(s.id, null)}>
+              Clear
+            </button>
+          </>
+        )}
+      </p>
+      {chosen.length < 2 ? (
+        <Empty>Check at least two axes.</Empty>
+      ) : (
+        <Chart label="Parallel coordinate plot" option={built.option} height={420} onBrush={(idx) => setSelection(s.id, idx ? new Set(idx.map((i) => built.rows[i])) : null)} />
+      )}
+    </Card>
+  );
+}
+
+export function Plots({ id }: { id: number }) {
+  const s = useStudy(id);
+  const v = useThrottled(s.version);
+  if (s.error) return <p class="error">{s.error}</p>;
+  if (!s.info) return <Spinner label="Loading study…" />;
+  const info = s.info;
+  const multi = info.directions.length > 1;
+  return (
+    <div class="page plots">
+      <div class="toolbar">
+        <h1>Plots</h1>
+        <nav class="jump" aria-label="Jump to plot">
+          {["history", ...(multi ? ["pareto"] : []), "importance", "timeline", ...(info.has_intermediate_values ? ["intermediate"] : []), "slice", "contour", "rank", "edf0", "parallel"].map((k) => (
+            <a href={`#${k}`} onClick={(e) => { e.preventDefault(); document.getElementById(k)?.scrollIntoView({ behavior: "smooth" }); }}>{k.replace(/0$/, "").replace("edf", "EDF")}</a>
+          ))}
+        </nav>
+      </div>
+      {s.trials.length === 0 && <Empty>This study has no trials yet; plots fill in as trials arrive.</Empty>}
+      <div class="plot-grid">
+        <HistoryCard s={s} v={v} />
+        {multi && <ParetoCard s={s} v={v} />}
+        <ImportanceCard s={s} />
+        <TimelineCard s={s} v={v} />
+        {info.has_intermediate_values && <IntermediateCard s={s} v={v} />}
+        <SliceCard s={s} v={v} />
+        <TwoParamCard s={s} v={v} kind="contour" />
+        <TwoParamCard s={s} v={v} kind="rank" />
+        {info.directions.map((_, i) => (
+          <EdfCard s={s} v={v} objective={i} />
+        ))}
+        <ParallelCard s={s} v={v} />
+      </div>
+    </div>
+  );
+}
