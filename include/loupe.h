@@ -778,6 +778,25 @@ void loupe_form_widgets_free(loupe_form_widgets *widgets);
  * [...]}, the stored text itself for the current key), malloc'd; NULL when none. */
 int loupe_form_widgets_json(loupe_study *study, char **json);
 
+/* --- a read-only view of a study's HITL data, for serving many trials
+ * (e.g. an HTTP server): the study's system attrs are read once and indexed,
+ * so each trial's note and artifacts cost O(log n) instead of a full read. */
+
+typedef struct loupe_hitl_view loupe_hitl_view;
+/* Reads and indexes the study's notes and artifact metadata. Errors on the
+ * study. Free with loupe_hitl_view_free; the view does not follow later writes. */
+int loupe_hitl_view_new(loupe_study *study, loupe_hitl_view **out);
+/* The note of trial_id (or LOUPE_STUDY_NOTE), as loupe_note_get: version 0 and
+ * "" when none. *body is owned by the view. LOUPE_ECORRUPT for a damaged note
+ * (message from loupe_hitl_view_errmsg). */
+int loupe_hitl_view_note(loupe_hitl_view *view, int64_t trial_id, int64_t *version,
+                         const char **body);
+/* The artifacts of trial (NULL: of the study), as loupe_artifact_list_get. */
+int loupe_hitl_view_artifacts(loupe_hitl_view *view, const loupe_frozen_trial *trial,
+                              loupe_artifact_list **out);
+const char *loupe_hitl_view_errmsg(const loupe_hitl_view *view);
+void loupe_hitl_view_free(loupe_hitl_view *view);
+
 /* --- copying a study */
 
 /*

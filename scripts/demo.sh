@@ -14,16 +14,16 @@ space='{"x": {"name": "FloatDistribution", "attributes": {"low": -10.0, "high": 
         "c": {"name": "CategoricalDistribution", "attributes": {"choices": ["red", "green", "blue"]}}}'
 for i in 1 2 3 4 5; do
   out=$($LOUPE ask --storage "$URL" --study-name demo --search-space "$space")
-  number=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])' <<<"$out")
-  x=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["params"]["x"])' <<<"$out")
-  value=$(python3 -c "print(($x - 2) ** 2)")
+  number=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])' <<<"$out")
+  x=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["params"]["x"])' <<<"$out")
+  value=$(/usr/bin/python3 -c "print(($x - 2) ** 2)")
   echo "asked $out -> value $value"
   $LOUPE tell --storage "$URL" --study-name demo --trial-number "$number" --values "$value"
 done
 $LOUPE trials --storage "$URL" --study-name demo
 $LOUPE best-trial --storage "$URL" --study-name demo -f json
 echo "== the same database, read by Python Optuna:"
-python3 - "$DB" <<'PY' || echo "(python3-optuna is not installed: skipped)"
+/usr/bin/python3 - "$DB" <<'PY' || echo "(python3-optuna is not installed: skipped)"
 import sys, optuna
 storage = optuna.storages.RDBStorage("sqlite:///" + sys.argv[1], skip_compatibility_check=True)
 study = optuna.load_study(study_name="demo", storage=storage)

@@ -170,5 +170,9 @@ extern const cli_command cli_cmd_best_trials;
 extern const cli_command cli_cmd_ask;
 extern const cli_command cli_cmd_tell;
 extern const cli_command cli_cmd_storage_upgrade;
+extern const cli_command cli_cmd_dashboard;
+/* `loupe dashboard` parses its own command line (optuna-dashboard's, where -v
+ * is --version): main() hands it argv and the verb's position (cli_dashboard.c). */
+int cli_dashboard_main(cli_ctx *ctx, int argc, char **argv, int verb_pos);
 
 #endif

@@ -8,23 +8,13 @@
 
 #include "cli.h"
 
+/* The library's messages for a bad URL, path, file or schema revision already
+ * say what to do; these add the fix for the statuses whose messages cannot. */
 const char *cli_status_hint(const cli_ctx *ctx, int status) {
+    (void)ctx;
     switch (status) {
-    case LOUPE_ESCHEMA:
-        return (ctx->open_flags & LOUPE_OPEN_SKIP_SCHEMA_CHECK)
-                   ? "Upgrade the database with `loupe storage upgrade --storage URL` (it runs in one "
-                     "transaction), or use a loupe that knows this revision."
-                   : "Upgrade the database with `loupe storage upgrade --storage URL`. A database written by "
-                     "Optuna 3.0/3.1 (revision v3.0.0.d) can also be used as it is with --skip-schema-check; "
-                     "after an upgrade Optuna 3.1 can no longer open it.";
-    case LOUPE_ECORRUPT:
-        return "Check that --storage points to an Optuna database (or to a new file that loupe may create).";
-    case LOUPE_EIO:
-        return "Check the path in --storage, that its directory exists, and that you may read and write there.";
     case LOUPE_EBUSY:
         return "Another process kept the database locked; try again when it has finished writing.";
-    case LOUPE_EURL:
-        return "Use sqlite:///relative/path.db, sqlite:////absolute/path.db or :memory:.";
     case LOUPE_ENOMEM:
         return "Free some memory and try again.";
     case LOUPE_ERROR:
@@ -38,6 +28,16 @@ int cli_open_storage(cli_ctx *ctx, loupe_storage **out) {
     *out = NULL;
     loupe_storage *st = NULL;
     int status = loupe_storage_open(ctx->storage_url, ctx->open_flags, &st);
+    if (status == LOUPE_ESCHEMA && st && strcmp(loupe_storage_schema_revision(st), "v3.0.0.d") == 0 &&
+        !(ctx->open_flags & LOUPE_OPEN_SKIP_SCHEMA_CHECK)) {
+        /* Optuna 3.0/3.1 files differ from v3.2.0.a by one index only. */
+        int rc = cli_fail(ctx,
+                          "Cannot open the storage '%s': %s To keep using it with Optuna 3.1, pass "
+                          "--skip-schema-check instead: loupe then works on it without upgrading.",
+                          ctx->storage_url, loupe_storage_errmsg(st));
+        loupe_storage_close(st);
+        return rc;
+    }
     if (status != LOUPE_OK) {
         int rc = cli_fail_status(ctx, status, st ? loupe_storage_errmsg(st) : NULL, "Cannot open the storage '%s'",
                                  ctx->storage_url);

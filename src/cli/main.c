@@ -15,7 +15,7 @@
 static const cli_command *const commands[] = {
     &cli_cmd_create_study, &cli_cmd_delete_study, &cli_cmd_study_set_user_attr, &cli_cmd_study_names,
     &cli_cmd_studies,      &cli_cmd_trials,       &cli_cmd_best_trial,          &cli_cmd_best_trials,
-    &cli_cmd_storage_upgrade, &cli_cmd_ask,       &cli_cmd_tell,
+    &cli_cmd_storage_upgrade, &cli_cmd_ask,       &cli_cmd_tell,          &cli_cmd_dashboard,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -154,6 +154,10 @@ int main(int argc, char **argv) {
 
     scan s;
     scan_argv(argc, argv, &s);
+    if (s.cmd == &cli_cmd_dashboard) {
+        rc = cli_dashboard_main(&ctx, argc, argv, s.cmd_pos);
+        goto cleanup;
+    }
     if (s.version) {
         printf("loupe %s\n", loupe_version());
         goto cleanup;

@@ -42,6 +42,7 @@ cli_value *cli_v_int(int64_t i) {
 static cli_value *v_bigint(const char *text) {
     cli_value *v = v_new(CLI_V_BIGINT);
     v->s = cli_xstrdup(text);
+    v->len = strlen(text);
     return v;
 }
 
@@ -51,11 +52,16 @@ cli_value *cli_v_float(double f) {
     return v;
 }
 
-cli_value *cli_v_str(const char *s) {
+cli_value *cli_v_strn(const char *s, size_t len) {
     cli_value *v = v_new(CLI_V_STR);
-    v->s = cli_xstrdup(s);
+    v->s = cli_xmalloc(len + 1);
+    memcpy(v->s, s, len);
+    v->s[len] = '\0';
+    v->len = len;
     return v;
 }
+
+cli_value *cli_v_str(const char *s) { return cli_v_strn(s, strlen(s)); }
 
 cli_value *cli_v_list(void) { return v_new(CLI_V_LIST); }
 cli_value *cli_v_tuple(void) { return v_new(CLI_V_TUPLE); }
@@ -110,7 +116,11 @@ cli_value *cli_value_copy(const cli_value *v) {
     c->b = v->b;
     c->i = v->i;
     c->f = v->f;
-    if (v->s) c->s = cli_xstrdup(v->s);
+    if (v->s) {
+        c->s = cli_xmalloc(v->len + 1);
+        memcpy(c->s, v->s, v->len + 1);
+        c->len = v->len;
+    }
     for (size_t i = 0; i < v->n; i++) {
         if (v->kind == CLI_V_DICT)
             cli_v_set(c, v->keys[i], cli_value_copy(v->items[i]));
@@ -153,7 +163,7 @@ static cli_value *from_yyjson(yyjson_val *val) {
             return v_bigint(text);
         }
     case YYJSON_TYPE_STR:
-        return cli_v_str(yyjson_get_str(val));
+        return cli_v_strn(yyjson_get_str(val), yyjson_get_len(val));
     case YYJSON_TYPE_ARR: {
         cli_value *list = cli_v_list();
         size_t idx, max;
@@ -352,8 +362,8 @@ static int py_isprintable(uint32_t c) {
     return 1;
 }
 
-static void repr_str(loupe__buf *b, const char *s) {
-    size_t len = strlen(s), n;
+static void repr_str(loupe__buf *b, const char *s, size_t len) {
+    size_t n;
     int has_single = memchr(s, '\'', len) != NULL, has_double = memchr(s, '"', len) != NULL;
     char quote = has_single && !has_double ? '"' : '\'';
     uint32_t *cps = cli_utf8_decode(s, len, &n);
@@ -403,7 +413,7 @@ void cli_v_repr(loupe__buf *b, const cli_value *v) {
         cli_float_repr(b, v->f);
         break;
     case CLI_V_STR:
-        repr_str(b, v->s);
+        repr_str(b, v->s, v->len);
         break;
     case CLI_V_LIST:
     case CLI_V_TUPLE:
@@ -419,7 +429,7 @@ void cli_v_repr(loupe__buf *b, const cli_value *v) {
         loupe__buf_putc(b, '{');
         for (size_t i = 0; i < v->n; i++) {
             if (i) loupe__buf_puts(b, ", ");
-            repr_str(b, v->keys[i]);
+            repr_str(b, v->keys[i], strlen(v->keys[i]));
             loupe__buf_puts(b, ": ");
             cli_v_repr(b, v->items[i]);
         }
@@ -430,7 +440,7 @@ void cli_v_repr(loupe__buf *b, const cli_value *v) {
 
 void cli_v_pystr(loupe__buf *b, const cli_value *v) {
     if (v->kind == CLI_V_STR)
-        loupe__buf_puts(b, v->s);
+        loupe__buf_append(b, v->s, v->len);
     else
         cli_v_repr(b, v);
 }
@@ -453,7 +463,7 @@ void cli_v_json(loupe__buf *b, const cli_value *v) {
         loupe__pyjson_double(b, v->f);
         break;
     case CLI_V_STR:
-        loupe__pyjson_string(b, v->s, strlen(v->s));
+        loupe__pyjson_string(b, v->s, v->len);
         break;
     case CLI_V_LIST:
     case CLI_V_TUPLE:
@@ -534,6 +544,11 @@ static char *flat_name(const cli_column *c) {
     return s;
 }
 
+/* A nested column (params_x, values_0); a key "" counts as plain, as in Optuna. */
+static int is_nested(const cli_column *c) {
+    return c->sub_kind == CLI_SUB_INDEX || (c->sub_kind == CLI_SUB_STR && c->sub[0] != '\0');
+}
+
 static int is_seq(const cli_value *v) { return v && (v->kind == CLI_V_LIST || v->kind == CLI_V_TUPLE); }
 
 typedef struct str_list {
@@ -570,7 +585,7 @@ static cli_value *convert_to_dict(const cli_table *t, const size_t *rows, size_t
         for (size_t c = 0; c < t->n_columns; c++) {
             const cli_column *col = &t->columns[c];
             spread[c] = 0;
-            if (col->sub_kind != CLI_SUB_NONE) {
+            if (is_nested(col)) {
                 str_list_push(header, flat_name(col));
                 continue;
             }
@@ -601,7 +616,7 @@ static cli_value *convert_to_dict(const cli_table *t, const size_t *rows, size_t
                 const cli_column *col = &t->columns[c];
                 const cli_value *v = t->cells[rows[r]][c];
                 if (!v) continue;
-                if (col->sub_kind != CLI_SUB_NONE) {
+                if (is_nested(col)) {
                     char *key = flat_name(col);
                     cli_v_set(row, key, cli_value_copy(v));
                     free(key);
@@ -652,17 +667,15 @@ static cli_value *convert_to_dict(const cli_table *t, const size_t *rows, size_t
     return out;
 }
 
-/* The text of a cell as str() prints it, and its width in code points. */
-static char *cell_text(const cli_value *v, size_t *width) {
-    loupe__buf b = {0};
+/* The text of a cell as str() prints it (in *text, caller frees with
+ * loupe__buf_free) and its width in code points. */
+static size_t cell_text(const cli_value *v, loupe__buf *text) {
+    memset(text, 0, sizeof *text);
     if (v)
-        cli_v_pystr(&b, v);
+        cli_v_pystr(text, v);
     else
-        loupe__buf_puts(&b, "None");
-    char *s = loupe__buf_steal(&b);
-    if (!s) s = cli_xstrdup("");
-    *width = cli_utf8_len(s, strlen(s));
-    return s;
+        loupe__buf_puts(text, "None");
+    return text->data ? cli_utf8_len(text->data, text->len) : 0;
 }
 
 static void pad(loupe__buf *b, size_t n) {
@@ -684,8 +697,9 @@ static void dump_table(const cli_value *rows, const str_list *header, loupe__buf
         int numeric = 1;
         for (size_t r = 0; r < rows->n; r++) {
             const cli_value *v = cli_v_get(rows->items[r], name);
-            size_t w;
-            free(cell_text(v, &w));
+            loupe__buf text;
+            size_t w = cell_text(v, &text);
+            loupe__buf_free(&text);
             if (w > width) width = w;
             if (v && v->kind != CLI_V_NONE && !cli_v_is_numeric(v)) numeric = 0;
         }
@@ -699,25 +713,25 @@ static void dump_table(const cli_value *rows, const str_list *header, loupe__buf
         loupe__buf_puts(&head, " |");
         for (size_t r = 0; r < rows->n; r++) {
             const cli_value *v = cli_v_get(rows->items[r], name);
-            size_t w;
-            char *text = cell_text(v, &w);
+            loupe__buf text;
+            size_t w = cell_text(v, &text);
             loupe__buf_putc(&lines[r], ' ');
             if (!v || v->kind == CLI_V_NONE) {
                 pad(&lines[r], width);
             } else if (numeric) {
                 pad(&lines[r], width - w);
-                loupe__buf_puts(&lines[r], text);
+                loupe__buf_append(&lines[r], text.data, text.len);
             } else {
-                loupe__buf_puts(&lines[r], text);
+                loupe__buf_append(&lines[r], text.data, text.len);
                 pad(&lines[r], width - w);
             }
             loupe__buf_puts(&lines[r], " |");
-            free(text);
+            loupe__buf_free(&text);
         }
     }
     loupe__buf_printf(out, "%s\n%s\n%s\n", sep.data, head.data, sep.data);
     for (size_t r = 0; r < rows->n; r++) {
-        loupe__buf_puts(out, lines[r].data);
+        loupe__buf_append(out, lines[r].data, lines[r].len);
         loupe__buf_putc(out, '\n');
         loupe__buf_free(&lines[r]);
     }

@@ -35,7 +35,8 @@ struct cli_value {
     int b;
     int64_t i;
     double f;
-    char *s;         /* STR (UTF-8) or BIGINT text */
+    char *s;         /* STR (UTF-8, may hold NUL) or BIGINT text; NUL-terminated */
+    size_t len;      /* bytes in s */
     size_t n, cap;   /* LIST / TUPLE / DICT */
     cli_value **items;
     char **keys;     /* DICT only, insertion order */
@@ -46,6 +47,7 @@ cli_value *cli_v_bool(int b);
 cli_value *cli_v_int(int64_t i);
 cli_value *cli_v_float(double f);
 cli_value *cli_v_str(const char *s);
+cli_value *cli_v_strn(const char *s, size_t len);
 cli_value *cli_v_list(void);
 cli_value *cli_v_tuple(void);
 cli_value *cli_v_dict(void);

@@ -357,9 +357,9 @@ static int resolves_to_str(yemit *e, const char *text) {
 
 /* A scalar: its text (what the representer produced) and whether it may be
  * written plain (implicit[0] in PyYAML's terms). */
-static void emit_scalar(yemit *e, const char *utf8, int implicit_plain) {
+static void emit_scalar(yemit *e, const char *utf8, size_t len, int implicit_plain) {
     size_t n;
-    uint32_t *text = cli_utf8_decode(utf8, strlen(utf8), &n);
+    uint32_t *text = cli_utf8_decode(utf8, len, &n);
     analysis a = analyze_scalar(text, n);
     increase_indent(e, 1, 0);
     int split = !e->simple_key_context;
@@ -440,7 +440,7 @@ static int is_simple_key(const char *key) {
 
 static void emit_key(yemit *e, const char *key, int simple) {
     e->simple_key_context = simple;
-    emit_scalar(e, key, resolves_to_str(e, key));
+    emit_scalar(e, key, strlen(key), resolves_to_str(e, key));
     e->simple_key_context = 0;
 }
 
@@ -482,7 +482,7 @@ static void emit_node(yemit *e, const cli_value *v, int mapping_context, int sim
     (void)simple_key;
     switch (v->kind) {
     case CLI_V_STR:
-        emit_scalar(e, v->s, resolves_to_str(e, v->s));
+        emit_scalar(e, v->s, v->len, resolves_to_str(e, v->s));
         break;
     case CLI_V_LIST:
     case CLI_V_TUPLE:
@@ -504,7 +504,7 @@ static void emit_node(yemit *e, const cli_value *v, int mapping_context, int sim
     default: {
         loupe__buf b = {0};
         scalar_text(v, &b);
-        emit_scalar(e, b.data ? b.data : "", 1);
+        emit_scalar(e, b.data ? b.data : "", b.len, 1);
         loupe__buf_free(&b);
         break;
     }

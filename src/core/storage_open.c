@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "storage/postgres.h"
 #include "storage/storage.h"
 
 /* A handle that only carries an error message, for URLs that name no storage. */
@@ -47,9 +48,10 @@ int loupe_storage_open(const char *url, unsigned flags, loupe_storage **out) {
                                 url);
         return loupe__sqlite_storage_open(path, flags, out);
     }
-    if (strncmp(url, "postgresql", 10) == 0 || strncmp(url, "mysql", 5) == 0)
+    if (loupe__pg_is_url(url)) return loupe__pg_storage_open(url, flags, out);
+    if (strncmp(url, "mysql", 5) == 0)
         return error_handle(out, LOUPE_EURL,
-                            "Storage URL '%s' names a database server, which this build of loupe does not support yet. Use sqlite:///path.db.",
+                            "Storage URL '%s' names a MySQL server, which loupe does not support. Use postgresql://user:password@host/db or sqlite:///path.db.",
                             url);
     return error_handle(out, LOUPE_EURL,
                         "Unknown storage URL '%s'. Use sqlite:///relative/path.db, sqlite:////absolute/path.db or :memory:.",
@@ -85,11 +87,12 @@ int loupe_storage_upgrade(const char *url, int *upgraded, char **message) {
         if (message) *message = strdup("This storage is up-to-date.");
         return LOUPE_OK;
     }
+    if (!path && loupe__pg_is_url(url)) return loupe__pg_storage_upgrade(url, upgraded, message);
     if (!path) {
         if (message) {
             char buf[600];
             snprintf(buf, sizeof buf,
-                     "Cannot upgrade '%s': only SQLite URLs (sqlite:///path.db) can be upgraded.",
+                     "Cannot upgrade '%s': only SQLite (sqlite:///path.db) and PostgreSQL (postgresql://...) URLs can be upgraded.",
                      url ? url : "(null)");
             *message = strdup(buf);
         }

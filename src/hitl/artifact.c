@@ -147,6 +147,34 @@ static char *meta_encode(const char *id, const char *filename, const char *mimet
     return loupe__buf_steal(&out);
 }
 
+loupe_artifact_list *loupe__artifact_list_new(void) { return calloc(1, sizeof(loupe_artifact_list)); }
+
+int loupe__artifact_list_add(loupe_artifact_list *list, const char *key, const char *json,
+                             char *err, size_t errcap) {
+    loupe_artifact_meta m;
+    char why[200] = "";
+    int r = meta_decode(json, &m, why, sizeof why);
+    if (r == META_DELETED) return LOUPE_OK;
+    if (r == META_NOMEM) {
+        snprintf(err, errcap, "out of memory");
+        return LOUPE_ENOMEM;
+    }
+    if (r == META_BAD) {
+        snprintf(err, errcap,
+                 "system attr '%s' is not artifact metadata (%s): it should be a JSON string "
+                 "holding {\"artifact_id\", \"filename\", \"mimetype\", \"encoding\"}; fix or "
+                 "null the attr",
+                 key, why);
+        return LOUPE_ECORRUPT;
+    }
+    if (list_push(list, &m) != LOUPE_OK) {
+        meta_free(&m);
+        snprintf(err, errcap, "out of memory");
+        return LOUPE_ENOMEM;
+    }
+    return LOUPE_OK;
+}
+
 /* Appends the live entries among attrs whose key starts with prefix. When
  * want_id is set only that artifact is taken. */
 static int collect(loupe_study *study, loupe_artifact_list *list, const loupe_attr *attrs,
@@ -155,21 +183,9 @@ static int collect(loupe_study *study, loupe_artifact_list *list, const loupe_at
     for (size_t i = 0; i < n; i++) {
         if (strncmp(attrs[i].key, prefix, plen) != 0) continue;
         if (want_id && strcmp(attrs[i].key + plen, want_id) != 0) continue;
-        loupe_artifact_meta m;
-        char why[200] = "";
-        int r = meta_decode(attrs[i].json, &m, why, sizeof why);
-        if (r == META_DELETED) continue;
-        if (r == META_NOMEM) return loupe__hitl_error(study, LOUPE_ENOMEM, "out of memory");
-        if (r == META_BAD)
-            return loupe__hitl_error(study, LOUPE_ECORRUPT,
-                                     "system attr '%s' is not artifact metadata (%s): it should "
-                                     "be a JSON string holding {\"artifact_id\", \"filename\", "
-                                     "\"mimetype\", \"encoding\"}; fix or null the attr",
-                                     attrs[i].key, why);
-        if (list_push(list, &m) != LOUPE_OK) {
-            meta_free(&m);
-            return loupe__hitl_error(study, LOUPE_ENOMEM, "out of memory");
-        }
+        char err[700];
+        int rc = loupe__artifact_list_add(list, attrs[i].key, attrs[i].json, err, sizeof err);
+        if (rc) return loupe__hitl_error(study, rc, "%s", err);
     }
     return LOUPE_OK;
 }

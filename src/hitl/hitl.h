@@ -70,4 +70,12 @@ void loupe__attr_vec_free(loupe__attr_vec *v);
 int loupe__note_attrs(loupe__attr_vec *out, int64_t trial_id, int64_t version, const char *body,
                       size_t old_chunks);
 
+/* ---- artifact lists (artifact.c), also used by the view */
+
+loupe_artifact_list *loupe__artifact_list_new(void);
+/* Appends the metadata stored under key (skipped when it is a deleted entry).
+ * LOUPE_ECORRUPT or LOUPE_ENOMEM with a message in err. */
+int loupe__artifact_list_add(loupe_artifact_list *list, const char *key, const char *json,
+                             char *err, size_t errcap);
+
 #endif

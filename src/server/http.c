@@ -184,7 +184,7 @@ static void detail_free(void *cls) {
 }
 
 static uint64_t detail_size(const loupe__snap *s, size_t after) {
-    uint64_t n = 1 + s->head->len + 12 + 3 + s->tail->len + 1;
+    uint64_t n = 1 + s->head->len + (sizeof ", \"trials\": [" - 1) + (sizeof "], " - 1) + s->tail->len + 1;
     for (size_t i = after; i < s->n_trials; i++) n += s->trials[i]->len + (i > after ? 2 : 0);
     return n;
 }

@@ -59,7 +59,8 @@ typedef enum loupe__resp_kind {
 
 typedef struct loupe__resp {
     unsigned status;
-    const char *ctype; /* static string */
+    const char *ctype; /* a static string, or ctype_buf */
+    char ctype_buf[128];
     loupe__resp_kind kind;
     loupe__buf body;
     const void *data;

@@ -1672,14 +1672,7 @@ static int revision_error(sq_storage *s, const loupe__sq_inspect *info) {
         s->path, info->revision, lib, url);
 }
 
-int loupe__sqlite_storage_open(const char *path, unsigned flags, loupe_storage **out) {
-    *out = NULL;
-    sq_storage *s = calloc(1, sizeof *s);
-    if (!s) return LOUPE_ENOMEM;
-    s->base.ops = &sqlite_ops;
-    loupe__error_clear(&s->base);
-    snprintf(s->base.schema_revision, sizeof s->base.schema_revision, "%s", LOUPE__SCHEMA_HEAD);
-    *out = &s->base;
+static int open_file(sq_storage *s, const char *path, unsigned flags) {
     s->busy_ms = loupe__sq_busy_ms_from_env();
     s->seed = (unsigned)getpid() ^ (unsigned)loupe__now_us();
     if (!path || !*path) return loupe__error(&s->base, LOUPE_EINVAL, "No SQLite file path given.");
@@ -1710,8 +1703,12 @@ int loupe__sqlite_storage_open(const char *path, unsigned flags, loupe_storage *
                             path);
     }
     if (info.rev_index != LOUPE__SQ_REV_HEAD &&
-        !(info.rev_index == LOUPE__SQ_REV_300D && (flags & LOUPE_OPEN_SKIP_SCHEMA_CHECK)))
+        !(info.rev_index == LOUPE__SQ_REV_300D && (flags & LOUPE_OPEN_SKIP_SCHEMA_CHECK))) {
+        if (info.revision[0])
+            snprintf(s->base.schema_revision, sizeof s->base.schema_revision, "%.39s",
+                     info.revision);
         return revision_error(s, &info);
+    }
     snprintf(s->base.schema_revision, sizeof s->base.schema_revision, "%.39s", info.revision);
     s->has_heartbeats = info.has_heartbeats;
 
@@ -1727,4 +1724,25 @@ int loupe__sqlite_storage_open(const char *path, unsigned flags, loupe_storage *
 ready:
     s->has_heartbeats = 1;
     return LOUPE_OK;
+}
+
+/* A handle whose open failed: it only carries the message (the core refuses
+ * operations on a handle without create_study) and can be closed. */
+static const loupe__storage_ops sqlite_failed_ops = {.name = "sqlite", .close = sq_close};
+
+int loupe__sqlite_storage_open(const char *path, unsigned flags, loupe_storage **out) {
+    *out = NULL;
+    sq_storage *s = calloc(1, sizeof *s);
+    if (!s) return LOUPE_ENOMEM;
+    s->base.ops = &sqlite_ops;
+    loupe__error_clear(&s->base);
+    snprintf(s->base.schema_revision, sizeof s->base.schema_revision, "%s", LOUPE__SCHEMA_HEAD);
+    *out = &s->base;
+    int rc = open_file(s, path, flags);
+    if (rc) {
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
+        s->base.ops = &sqlite_failed_ops;
+    }
+    return rc;
 }

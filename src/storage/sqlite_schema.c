@@ -1168,7 +1168,8 @@ int loupe__sqlite_storage_upgrade(const char *path, int *upgraded, char **messag
                           "cannot upgrade '%s': it was written by a newer Optuna (schema revision "
                           "'%s')",
                           path, info.revision);
-    if (!rc && from == -2) rc = infer_revision(&u, &from);
+    int unstamped = from == -2;
+    if (!rc && unstamped) rc = infer_revision(&u, &from);
     if (!rc) rc = run_migrations(&u, from);
     if (!rc) {
         /* the result must pass the checks every open makes */
@@ -1189,8 +1190,9 @@ int loupe__sqlite_storage_upgrade(const char *path, int *upgraded, char **messag
     {
         loupe__buf b;
         loupe__buf_init(&b, 0);
-        loupe__buf_printf(&b, "Upgraded from %s to " LOUPE__SCHEMA_HEAD " (migrations",
-                          from >= 0 ? loupe__sq_revisions[from] : "an unstamped schema");
+        loupe__buf_printf(&b, "Upgraded from %s%s to " LOUPE__SCHEMA_HEAD " (migrations",
+                          loupe__sq_revisions[from],
+                          unstamped ? " (no alembic stamp; guessed from the columns)" : "");
         for (int i = from + 1; i < LOUPE__SQ_N_REVISIONS; i++)
             loupe__buf_printf(&b, "%s %s", i == from + 1 ? "" : ",", loupe__sq_revisions[i]);
         loupe__buf_puts(&b, ").");

@@ -120,7 +120,7 @@ class MockBackend {
 // ---- the real server -------------------------------------------------------------------
 
 function py(script, args) {
-  return execFileSync("python3", ["-c", script, ...args], { encoding: "utf8", timeout: 60000, env: { ...process.env, PYTHONWARNINGS: "ignore" } });
+  return execFileSync(process.env.LOUPE_PYTHON ?? "/usr/bin/python3", ["-c", script, ...args], { encoding: "utf8", timeout: 60000, env: { ...process.env, PYTHONWARNINGS: "ignore" } });
 }
 
 async function startReal({ basePath }) {

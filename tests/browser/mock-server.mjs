@@ -205,12 +205,14 @@ export function startMock({ port = 0, basePath = "", dist = path.resolve(here, "
     }, 50);
   };
   model.onTrials = (s, trials) => {
+    s.rev = (s.rev ?? 0) + 1;
     const d = { study_id: s.id, trials: trials.map((t) => model.trialJson(s, t)) };
     for (const c of clients) if (c.studyId === s.id) send(c, "trials", d);
     model.onStudy(s);
     model.onStudies();
   };
   model.onStudy = (s) => {
+    s.rev = (s.rev ?? 0) + 1;
     const d = { study_id: s.id, ...model.infoJson(s) };
     for (const c of clients) if (c.studyId === s.id) send(c, "study", d);
   };
@@ -312,6 +314,15 @@ export function startMock({ port = 0, basePath = "", dist = path.resolve(here, "
         }
         const after = Number(u.searchParams.get("after") ?? 0);
         if (after < 0) throw new HttpError(400, "`after` should be larger or equal 0.");
+        if (after === 0) {
+          // Serialised once per change: large studies are served as fast as the app can read.
+          if (s.cacheRev !== (s.rev ?? 0) || !s.cache) {
+            s.cache = JSON.stringify(model.detailJson(s));
+            s.cacheRev = s.rev ?? 0;
+          }
+          res.writeHead(200, { "Content-Type": "application/json" });
+          return res.end(s.cache);
+        }
         const d = model.detailJson(s);
         d.trials = d.trials.slice(after);
         return json(res, 200, d);

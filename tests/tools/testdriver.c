@@ -13,7 +13,8 @@
  *                                    every snapshot (dense numbers, complete trials whole)
  *   enqueue URL STUDY N              creates STUDY with N WAITING trials {"x": i}
  *   claim URL STUDY N                asks until the queue is empty; prints claimed numbers
- *   crash-loop URL STUDY SEED        ask/suggest/report/attr/tell forever (to be killed)
+ *   crash-loop URL STUDY SEED        ask/suggest/report/attr/tell forever (to be killed);
+ *                                    prints a line after each trial
  *   check-crash URL STUDY MAXRUN     checks the invariants killed crash-loops must keep
  *                                    (at most MAXRUN RUNNING trials: one per kill), then
  *                                    runs 3 more trials
@@ -378,8 +379,8 @@ static double crash_value(const double *x) {
 }
 
 /* One crash-loop trial on an asked trial t: 10 suggestions (written with the
- * first report), 3 reports, a user attr, then a tell: FAIL when i % 7 == 3,
- * PRUNED when i % 11 == 4, else COMPLETE with crash_value(x). */
+ * first report), 3 reports, a user attr, then a tell: FAIL when i % 7 == 2,
+ * PRUNED when i % 11 == 1, else COMPLETE with crash_value(x). */
 static int crash_trial(loupe_trial *t, long i) {
     double x[N_CRASH_PARAMS];
     int r = 0;
@@ -393,9 +394,9 @@ static int crash_trial(loupe_trial *t, long i) {
     if (!r) r = loupe_trial_set_user_attr(t, "done", "true");
     if (!r) {
         double v = crash_value(x);
-        if (i % 7 == 3)
+        if (i % 7 == 2)
             r = loupe_trial_tell(t, LOUPE_FAIL, 0, NULL, 0);
-        else if (i % 11 == 4)
+        else if (i % 11 == 1)
             r = loupe_trial_tell(t, LOUPE_PRUNED, 0, NULL, 0);
         else
             r = loupe_trial_tell(t, LOUPE_COMPLETE, 1, &v, 0);
@@ -424,6 +425,7 @@ static int cmd_crash_loop(const char *url, const char *name, uint64_t seed) {
         r = crash_trial(t, i);
         loupe_trial_free(t);
         if (r) goto fail;
+        printf("%ld\n", i); /* progress, for the test to time its kill */
     }
 fail:
     loupe_study_close(st);

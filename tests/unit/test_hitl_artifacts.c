@@ -603,6 +603,13 @@ static void test_upload_waiting_and_study(void **state) {
     assert_int_equal(loupe_artifact_list_count(list), 1);
     assert_string_equal(loupe_artifact_list_at(list, 0)->filename, "summary.csv");
     loupe_artifact_list_free(list);
+    loupe_hitl_view *view;
+    assert_int_equal(loupe_hitl_view_new(f->study, &view), LOUPE_OK);
+    assert_int_equal(loupe_hitl_view_artifacts(view, NULL, &list), LOUPE_OK);
+    assert_int_equal(loupe_artifact_list_count(list), 1);
+    assert_string_equal(loupe_artifact_list_at(list, 0)->artifact_id, sid);
+    loupe_artifact_list_free(list);
+    loupe_hitl_view_free(view);
 
     /* Upload of a missing file: nothing recorded, nothing stored. */
     char missing[700];
@@ -694,12 +701,29 @@ static void test_list_legacy_and_deleted(void **state) {
     assert_non_null(strstr(loupe_study_errmsg(f->study), gone_id));
     assert_int_equal(loupe_artifact_find(f->study, ft, "../x", &list), LOUPE_EINVAL);
 
+    /* The view lists the same, from one read of the study attrs. */
+    loupe_hitl_view *view;
+    assert_int_equal(loupe_hitl_view_new(f->study, &view), LOUPE_OK);
+    loupe_artifact_list *vl;
+    assert_int_equal(loupe_hitl_view_artifacts(view, ft, &vl), LOUPE_OK);
+    assert_int_equal(loupe_artifact_list_count(vl), 2);
+    assert_string_equal(loupe_artifact_list_at(vl, 0)->artifact_id, legacy_id);
+    assert_string_equal(loupe_artifact_list_at(vl, 1)->artifact_id, id);
+    loupe_artifact_list_free(vl);
+    assert_int_equal(loupe_hitl_view_artifacts(view, NULL, &vl), LOUPE_OK);
+    assert_int_equal(loupe_artifact_list_count(vl), 0);
+    loupe_artifact_list_free(vl);
+
     /* Damaged metadata is reported with its key. */
     snprintf(key, sizeof key, "artifacts:%s", "a7e8b1c2-0000-4000-8000-000000000003");
     assert_int_equal(loupe_trial_set_system_attr(t, key, "\"not json\""), LOUPE_OK);
     assert_int_equal(loupe_trial_snapshot(t, &ft), LOUPE_OK);
     assert_int_equal(loupe_artifact_list_get(f->study, ft, &list), LOUPE_ECORRUPT);
     assert_non_null(strstr(loupe_study_errmsg(f->study), key));
+    assert_int_equal(loupe_hitl_view_artifacts(view, ft, &vl), LOUPE_ECORRUPT);
+    assert_null(vl);
+    assert_non_null(strstr(loupe_hitl_view_errmsg(view), key));
+    loupe_hitl_view_free(view);
     loupe_trial_free(t);
 }
 

@@ -284,6 +284,55 @@ static void test_bad_args(void **state) {
     assert_int_equal(loupe_note_get(NULL, 0, &v, &b), LOUPE_EINVAL);
 }
 
+
+static void test_view(void **state) {
+    fixture *f = *state;
+    /* Many notes at once, one of them chunked, one damaged, one version-only. */
+    char *big = make_body(5000, 11);
+    int64_t v;
+    assert_int_equal(loupe_note_save(f->study, LOUPE_STUDY_NOTE, 0, big, &v, NULL), LOUPE_OK);
+    for (int64_t tid = 1; tid <= 30; tid++) {
+        char body[64];
+        snprintf(body, sizeof body, "note of %lld", (long long)tid);
+        assert_int_equal(loupe_note_save(f->study, tid, LOUPE_NOTE_ANY_VERSION, body, &v, NULL),
+                         LOUPE_OK);
+        if (tid % 3 == 0)
+            assert_int_equal(loupe_note_save(f->study, tid, 1, body + 1, &v, NULL), LOUPE_OK);
+    }
+    assert_int_equal(loupe_study_set_system_attr(f->study, "dashboard:40:note_ver", "1"), LOUPE_OK);
+    assert_int_equal(loupe_study_set_system_attr(f->study, "dashboard:41:note_ver", "1"), LOUPE_OK);
+    assert_int_equal(loupe_study_set_system_attr(f->study, "dashboard:41:note_str:1", "\"x\""),
+                     LOUPE_OK);
+    assert_int_equal(loupe_study_set_system_attr(f->study, "dashboard:42:note_str:0", "\"y\""),
+                     LOUPE_OK);
+    loupe_hitl_view *view;
+    assert_int_equal(loupe_hitl_view_new(f->study, &view), LOUPE_OK);
+    int64_t ids[] = {LOUPE_STUDY_NOTE, 1, 3, 10, 29, 30, 31, 40, 42, 999};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        int64_t v1, v2;
+        char *b1;
+        const char *b2;
+        assert_int_equal(loupe_note_get(f->study, ids[i], &v1, &b1), LOUPE_OK);
+        assert_int_equal(loupe_hitl_view_note(view, ids[i], &v2, &b2), LOUPE_OK);
+        assert_int_equal(v1, v2);
+        assert_string_equal(b1, b2);
+        loupe_free(b1);
+    }
+    const char *b;
+    assert_int_equal(loupe_hitl_view_note(view, 3, &v, &b), LOUPE_OK);
+    assert_int_equal(v, 2);
+    assert_string_equal(b, "ote of 3");
+    assert_int_equal(loupe_hitl_view_note(view, 41, &v, &b), LOUPE_ECORRUPT);
+    assert_non_null(strstr(loupe_hitl_view_errmsg(view), "dashboard:41:note_str:0"));
+    assert_int_equal(loupe_hitl_view_note(view, -3, &v, &b), LOUPE_EINVAL);
+    /* The view is a snapshot: later saves do not show. */
+    assert_int_equal(loupe_note_save(f->study, 1, 1, "changed", &v, NULL), LOUPE_OK);
+    assert_int_equal(loupe_hitl_view_note(view, 1, &v, &b), LOUPE_OK);
+    assert_string_equal(b, "note of 1");
+    loupe_hitl_view_free(view);
+    free(big);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_setup_teardown(fn, setup_memory, teardown),                                   \
         cmocka_unit_test_setup_teardown(fn, setup_sqlite, teardown)
@@ -292,7 +341,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         BOTH(test_empty_and_first_save), BOTH(test_conflict), BOTH(test_chunks),
         BOTH(test_trial_id_prefixes),    BOTH(test_stored_forms), BOTH(test_damaged),
-        BOTH(test_bad_args),
+        BOTH(test_bad_args),           BOTH(test_view),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

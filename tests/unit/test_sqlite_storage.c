@@ -1006,6 +1006,7 @@ static void expect_refused(const char *path, unsigned flags, int code, const cha
     loupe_storage *s = NULL;
     assert_int_equal(loupe__sqlite_storage_open(path, flags, &s), code);
     assert_non_null(s);
+    assert_null(s->ops->create_study); /* a failed handle only carries its message */
     if (needle && !strstr(s->errmsg, needle)) {
         fprintf(stderr, "message '%s' lacks '%s'\n", s->errmsg, needle);
         fail();
@@ -1084,9 +1085,16 @@ static void test_revisions(void **state) {
     expect_refused(path, 0, LOUPE_ESCHEMA, "9.0.0");
     expect_refused(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK, LOUPE_ESCHEMA, "newer Optuna");
 
+    /* a refused handle names the revision it found */
+    copy_fixture("optuna-upgrade-assets/2.6.0.a.db", "rev260.db", path, sizeof path);
+    loupe_storage *s = NULL;
+    assert_int_equal(loupe__sqlite_storage_open(path, 0, &s), LOUPE_ESCHEMA);
+    assert_string_equal(s->schema_revision, "v2.6.0.a");
+    s->ops->close(s);
+
     /* v3.0.0.d with the skip flag: read and write, revision kept */
     copy_fixture("optuna-upgrade-assets/3.0.0.d.db", "skip300d.db", path, sizeof path);
-    loupe_storage *s = open_ok(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK);
+    s = open_ok(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK);
     assert_string_equal(s->schema_revision, "v3.0.0.d");
     int64_t single;
     assert_int_equal(s->ops->find_study(s, "single", &single), LOUPE_OK);

@@ -62,6 +62,30 @@ static int setup_backend(void **state, int sqlite) {
 static int setup_memory(void **state) { return setup_backend(state, 0); }
 static int setup_sqlite(void **state) { return setup_backend(state, 1); }
 
+/* PostgreSQL (only when LOUPE_TEST_PG_URL names a database, as
+ * tests/interop/test_postgres_storage.sh does): the URL's database, emptied of
+ * studies first. sqlite = 2 makes reopen() open a second handle on it. */
+static int setup_pg(void **state) {
+    ctx *c = calloc(1, sizeof *c);
+    if (!c) return -1;
+    c->sqlite = 2;
+    snprintf(c->url, sizeof c->url, "%s", getenv("LOUPE_TEST_PG_URL"));
+    int rc = loupe_storage_open(c->url, LOUPE_OPEN_DEFAULT, &c->s);
+    loupe_study_list *list = NULL;
+    if (!rc) rc = loupe_storage_list_studies(c->s, &list);
+    for (size_t i = 0; !rc && i < loupe_study_list_count(list); i++)
+        rc = loupe_storage_delete_study(c->s, loupe_study_list_at(list, i)->name);
+    loupe_study_list_free(list);
+    if (rc != LOUPE_OK) {
+        print_error("cannot open and empty %s: %d %s\n", c->url, rc, loupe_storage_errmsg(c->s));
+        loupe_storage_close(c->s);
+        free(c);
+        return -1;
+    }
+    *state = c;
+    return 0;
+}
+
 static int teardown(void **state) {
     ctx *c = *state;
     if (c) {
@@ -2188,5 +2212,19 @@ int main(void) {
         SQLITE_ONLY(t_old_revisions),
         SQLITE_ONLY(t_upgrade_assets),
     };
+    if (getenv("LOUPE_TEST_PG_URL")) {
+#define PG(f) cmocka_unit_test_setup_teardown(f, setup_pg, teardown)
+        const struct CMUnitTest pg_tests[] = {
+            PG(t_study_ids_and_auto_names), PG(t_study_delete), PG(t_study_duplicate_name),
+            PG(t_study_name_id_roundtrip), PG(t_study_directions), PG(t_study_attrs),
+            PG(t_attr_float_roundtrip), PG(t_trial_create), PG(t_enqueue), PG(t_tell_states),
+            PG(t_tell_validation), PG(t_values_roundtrip), PG(t_updatable), PG(t_params_basic),
+            PG(t_params_incompatible), PG(t_params_single_values), PG(t_params_order),
+            PG(t_trial_from_template), PG(t_intermediate), PG(t_trial_attrs),
+            PG(t_get_trial_equals_written), PG(t_get_trials_filters_snapshots), PG(t_best_trial),
+            PG(t_best_trials_pareto), PG(t_two_handles),
+        };
+        return cmocka_run_group_tests_name("postgresql", pg_tests, NULL, NULL);
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

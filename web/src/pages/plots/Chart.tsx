@@ -21,6 +21,23 @@ function theme(): "dark" | "light" {
   return document.documentElement.dataset.theme === "dark" ? "dark" : "light";
 }
 
+/** A chart whose option is built only when it is mounted (the card is on screen), once
+ *  per change of `deps`; `build` may return a promise (the contour loads d3-contour). */
+export function LazyChart(p: Omit<Props, "option"> & { build: () => any; deps: unknown[]; empty?: string }) {
+  const [option, setOption] = useState<any>(undefined);
+  useEffect(() => {
+    let stale = false;
+    const r = p.build();
+    if (r && typeof r.then === "function") void r.then((o: any) => !stale && setOption(o));
+    else setOption(r);
+    return () => {
+      stale = true;
+    };
+  }, p.deps);
+  if (option === null) return <div class="empty">{p.empty ?? "Nothing to plot yet."}</div>;
+  return <Chart {...p} option={option ?? null} />;
+}
+
 export function Chart(p: Props) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<ECharts | null>(null);

@@ -10,7 +10,7 @@ import { setSelection, useSelection } from "../../lib/selection";
 import { useStudy, type StudyData } from "../../lib/store";
 import type { ParamImportance } from "../../lib/types";
 import * as B from "./builders";
-import { Chart, loadECharts } from "./Chart";
+import { LazyChart, loadECharts } from "./Chart";
 
 // The page is shown: start fetching the plotting library while the cards lay out.
 void loadECharts();
@@ -95,7 +95,6 @@ function HistoryCard({ s, v }: { s: StudyData; v: number }) {
   const [pruned, setPruned] = useState(true);
   const [size, setSize] = useState(5);
   const tg: B.Target = target.startsWith("o") ? { kind: "objective", index: Number(target.slice(1)) } : { kind: "attr", key: target.slice(2) };
-  const option = useMemo(() => B.history([{ s, name: info.name }], { target: tg, x, logY, includePruned: pruned, markerSize: size, selection: sel }), [v, target, x, logY, pruned, size, sel]);
   return (
     <Card
       id="history"
@@ -121,7 +120,7 @@ function HistoryCard({ s, v }: { s: StudyData; v: number }) {
         </>
       }
     >
-      <Chart label="History plot" option={option} height={400} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
+      <LazyChart label="History plot" build={() => B.history([{ s, name: info.name }], { target: tg, x, logY, includePruned: pruned, markerSize: size, selection: sel })} deps={[v, target, x, logY, pruned, size, sel]} height={400} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
     </Card>
   );
 }
@@ -131,16 +130,24 @@ function ParetoCard({ s, v }: { s: StudyData; v: number }) {
   const [xi, setXi] = useState(0);
   const [yi, setYi] = useState(1);
   const sel = useSelection(s.id);
-  const option = useMemo(() => B.pareto(s, xi, yi, sel), [v, xi, yi, sel]);
   const opts = names.map((n, i) => [i, n] as [number, string]);
   return (
     <Card id="pareto" title="Pareto front" wide controls={<><Select label="Objective X" value={xi} options={opts} onChange={setXi} /><Select label="Objective Y" value={yi} options={opts} onChange={setYi} /></>}>
-      <Chart label="Pareto front plot" option={option} height={400} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
+      <LazyChart label="Pareto front plot" build={() => B.pareto(s, xi, yi, sel)} deps={[v, xi, yi, sel]} height={400} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
     </Card>
   );
 }
 
 function ImportanceCard({ s }: { s: StudyData }) {
+  return (
+    <Card id="importance" title="Hyperparameter importance">
+      <ImportanceBody s={s} />
+    </Card>
+  );
+}
+
+/** Fetched from the server (PED-ANOVA there) when shown and when the COMPLETE count changes. */
+function ImportanceBody({ s }: { s: StudyData }) {
   const complete = counts(s).Complete;
   const [imps, setImps] = useState<ParamImportance[][] | null>(null);
   const [err, setErr] = useState<string | null>(null);
@@ -157,19 +164,16 @@ function ImportanceCard({ s }: { s: StudyData }) {
       window.clearTimeout(t);
     };
   }, [complete]);
-  const option = useMemo(() => (imps && imps.some((l) => l.length) ? B.importance(s, imps) : null), [imps]);
-  return (
-    <Card id="importance" title="Hyperparameter importance">
-      {err ? <p class="error">{err}</p> : !imps ? <Spinner /> : !option ? <Empty>Needs at least two complete trials.</Empty> : <Chart label="Parameter importance plot" option={option} height={Math.max(240, 40 + 28 * imps[0].length * Math.min(imps.length, 2))} />}
-    </Card>
-  );
+  if (err) return <p class="error">{err}</p>;
+  if (!imps) return <Spinner />;
+  if (!imps.some((l) => l.length)) return <Empty>Needs at least two complete trials.</Empty>;
+  return <LazyChart label="Parameter importance plot" build={() => B.importance(s, imps)} deps={[imps]} height={Math.max(240, 40 + 28 * imps[0].length * Math.min(imps.length, 2))} />;
 }
 
 function TimelineCard({ s, v }: { s: StudyData; v: number }) {
-  const option = useMemo(() => B.timeline(s), [v]);
   return (
     <Card id="timeline" title="Timeline">
-      <Chart label="Timeline plot" option={option} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
+      <LazyChart label="Timeline plot" build={() => B.timeline(s)} deps={[v]} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
       <p class="muted legend-states">
         {Object.entries(B.STATE_COLORS).map(([k, c]) => (
           <span>
@@ -186,7 +190,6 @@ function IntermediateCard({ s, v }: { s: StudyData; v: number }) {
   const [logY, setLogY] = useState(false);
   const [pruned, setPruned] = useState(true);
   const [limit, setLimit] = useState(200);
-  const option = useMemo(() => B.intermediate(s, logY, pruned, limit), [v, logY, pruned, limit]);
   return (
     <Card
       id="intermediate"
@@ -199,7 +202,7 @@ function IntermediateCard({ s, v }: { s: StudyData; v: number }) {
         </>
       }
     >
-      <Chart label="Intermediate values plot" option={option} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
+      <LazyChart label="Intermediate values plot" build={() => B.intermediate(s, logY, pruned, limit)} deps={[v, logY, pruned, limit]} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} />
     </Card>
   );
 }
@@ -216,7 +219,6 @@ function SliceCard({ s, v }: { s: StudyData; v: number }) {
   const [logY, setLogY] = useState(false);
   const [noPruned, setNoPruned] = useState(false);
   const item = s.info!.union_search_space.find((p) => p.name === param) ?? s.info!.union_search_space[0];
-  const option = useMemo(() => (item ? B.slice(s, obj, item, logY, noPruned) : null), [v, obj, item?.name, logY, noPruned]);
   return (
     <Card
       id="slice"
@@ -230,7 +232,7 @@ function SliceCard({ s, v }: { s: StudyData; v: number }) {
         </>
       }
     >
-      {option ? <Chart label="Slice plot" option={option} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} /> : <Empty>No parameters.</Empty>}
+      {item ? <LazyChart label="Slice plot" build={() => B.slice(s, obj, item, logY, noPruned)} deps={[v, obj, item.name, logY, noPruned]} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} /> : <Empty>No parameters.</Empty>}
     </Card>
   );
 }
@@ -241,19 +243,9 @@ function TwoParamCard({ s, v, kind }: { s: StudyData; v: number; kind: "contour"
   const [obj, setObj] = useState(0);
   const [px, setPx] = useState(ps[0]?.[0] ?? "");
   const [py, setPy] = useState(ps[1]?.[0] ?? ps[0]?.[0] ?? "");
-  const [option, setOption] = useState<any>(null);
   const ss = s.info!.union_search_space;
   const ix = ss.find((p) => p.name === px);
   const iy = ss.find((p) => p.name === py);
-  useEffect(() => {
-    if (!ix || !iy) return;
-    let stale = false;
-    if (kind === "rank") setOption(B.rank(s, obj, ix, iy));
-    else void B.contour(s, obj, ix, iy).then((o) => !stale && setOption(o));
-    return () => {
-      stale = true;
-    };
-  }, [v, obj, px, py]);
   return (
     <Card
       id={kind}
@@ -266,15 +258,28 @@ function TwoParamCard({ s, v, kind }: { s: StudyData; v: number; kind: "contour"
         </>
       }
     >
-      {ps.length < 2 ? <Empty>Needs two parameters.</Empty> : option ? <Chart label={`${kind} plot`} option={option} onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)} /> : <Empty>Needs at least three complete trials.</Empty>}
+      {ps.length < 2 || !ix || !iy ? (
+        <Empty>Needs two parameters.</Empty>
+      ) : (
+        <LazyChart
+          label={`${kind} plot`}
+          build={() => (kind === "rank" ? B.rank(s, obj, ix, iy) : B.contour(s, obj, ix, iy))}
+          deps={[v, obj, px, py]}
+          empty="Needs at least three complete trials."
+          onClickNumber={(n) => navigate(`dashboard/studies/${s.id}/trials?numbers=${n}`)}
+        />
+      )}
     </Card>
   );
 }
 
 function EdfCard({ s, v, objective }: { s: StudyData; v: number; objective: number }) {
   const name = objectiveNames(s.info)[objective];
-  const option = useMemo(() => B.edf([{ s, name: s.info!.name }], objective), [v]);
-  return <Card id={`edf${objective}`} title={`Empirical distribution: ${name}`}>{option ? <Chart label={`EDF plot of ${name}`} option={option} /> : <Empty>No complete trials.</Empty>}</Card>;
+  return (
+    <Card id={`edf${objective}`} title={`Empirical distribution: ${name}`}>
+      <LazyChart label={`EDF plot of ${name}`} build={() => B.edf([{ s, name: s.info!.name }], objective)} deps={[v]} empty="No complete trials." />
+    </Card>
+  );
 }
 
 function ParallelCard({ s, v }: { s: StudyData; v: number }) {
@@ -282,7 +287,7 @@ function ParallelCard({ s, v }: { s: StudyData; v: number }) {
   const [on, setOn] = useState<Set<string>>(defaults);
   const sel = useSelection(s.id);
   const chosen = axes.filter((a) => on.has(a.id));
-  const built = useMemo(() => B.parallel(s, chosen), [v, chosen.map((a) => a.id).join("|")]);
+  const rows = useRef<number[]>([]);
   return (
     <Card
       id="parallel"
@@ -321,7 +326,17 @@ function ParallelCard({ s, v }: { s: StudyData; v: number }) {
       {chosen.length < 2 ? (
         <Empty>Check at least two axes.</Empty>
       ) : (
-        <Chart label="Parallel coordinate plot" option={built.option} height={420} onBrush={(idx) => setSelection(s.id, idx ? new Set(idx.map((i) => built.rows[i])) : null)} />
+        <LazyChart
+          label="Parallel coordinate plot"
+          build={() => {
+            const b = B.parallel(s, chosen);
+            rows.current = b.rows;
+            return b.option;
+          }}
+          deps={[v, chosen.map((a) => a.id).join("|")]}
+          height={420}
+          onBrush={(idx) => setSelection(s.id, idx ? new Set(idx.map((i) => rows.current[i])) : null)}
+        />
       )}
     </Card>
   );

@@ -154,7 +154,7 @@ export function pareto(s: StudyData, xi: number, yi: number, selection: Set<numb
   const hollow = (arr: unknown[]) => (selection ? { itemStyle: { opacity: 1 }, data: arr } : {});
   return {
     tooltip: tooltip(s),
-    legend: { top: 0 },
+    legend: { top: 0, type: "scroll" },
     grid: { left: 64, right: 90, top: 36, bottom: 48 },
     xAxis: { type: "value", scale: true, name: names[xi], nameLocation: "middle", nameGap: 28 },
     yAxis: { type: "value", scale: true, name: names[yi] },
@@ -178,7 +178,7 @@ export function importance(s: StudyData, imps: ParamImportance[][]) {
   params.sort((a, b) => total(a) - total(b));
   return {
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    legend: { top: 0, show: imps.length > 1 },
+    legend: { top: 0, type: "scroll", show: imps.length > 1 },
     grid: { left: 110, right: 40, top: 30, bottom: 30 },
     xAxis: { type: "value", name: "Importance", max: 1 },
     yAxis: { type: "category", data: params, axisLabel: { width: 100, overflow: "truncate" } },
@@ -207,7 +207,7 @@ export function timeline(s: StudyData) {
   return {
     tooltip: tooltip(s),
     grid: { left: 60, right: 24, top: 20, bottom: 48 },
-    xAxis: { type: "time", scale: true },
+    xAxis: { type: "time", scale: true, axisLabel: { hideOverlap: true } },
     yAxis: { type: "value", name: "Trial", inverse: true, min: first, max: trials.length ? trials[trials.length - 1].number + 1 : 1 },
     dataZoom: [{ type: "inside", yAxisIndex: 0, filterMode: "none" }, { type: "inside", xAxisIndex: 0, filterMode: "none" }],
     series: [
@@ -414,7 +414,7 @@ export async function contour(s: StudyData, objective: number, px: SearchSpaceIt
     for (const poly of mp.coordinates) for (const ring of poly) polyData.push({ value: [li], ring: ring.map(([gx, gy]) => [toX(gx), toY(gy)]), color: color(li) });
   });
   const axisName = (a: ParamAxis, name: string) => (a.kind === "log" ? `log10(${name})` : name);
-  const catFmt = (a: ParamAxis) => (a.kind === "category" ? { formatter: (v: number) => a.categories![Math.round(v)] ?? "" } : a.kind === "log" ? { formatter: (v: number) => `1e${fmt(v, 2)}` } : {});
+  const catFmt = (a: ParamAxis) => (a.kind === "category" ? { formatter: (v: number) => a.categories![Math.round(v)] ?? "" } : a.kind === "log" ? { formatter: (v: number) => `1e${fmt(v, 2)}` } : { formatter: (v: number) => fmt(v, 3) });
   return {
     tooltip: tooltip(s),
     grid: { left: 64, right: 24, top: 20, bottom: 48 },
@@ -472,7 +472,7 @@ export function edf(studies: { s: StudyData; name: string }[], objective: number
   const xs = Array.from({ length: 100 }, (_, i) => lo + ((hi - lo) * i) / 99);
   return {
     tooltip: { trigger: "axis" },
-    legend: { top: 0, show: studies.length > 1 },
+    legend: { top: 0, type: "scroll", show: studies.length > 1 },
     grid: { left: 64, right: 24, top: 30, bottom: 48 },
     xAxis: { type: "value", scale: true, name: objectiveNames(studies[0].s.info)[objective], nameLocation: "middle", nameGap: 28 },
     yAxis: { type: "value", min: 0, max: 1, name: "Cumulative probability" },

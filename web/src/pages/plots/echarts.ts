@@ -3,14 +3,12 @@
 import * as echarts from "echarts/core";
 import { BarChart, CustomChart, LineChart, ParallelChart, ScatterChart } from "echarts/charts";
 import {
-  DataZoomComponent,
+  DataZoomInsideComponent,
   GridComponent,
-  LegendComponent,
-  MarkLineComponent,
+  LegendScrollComponent,
   ParallelComponent,
-  TitleComponent,
   TooltipComponent,
-  VisualMapComponent,
+  VisualMapContinuousComponent,
 } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 
@@ -20,14 +18,12 @@ echarts.use([
   LineChart,
   ParallelChart,
   ScatterChart,
-  DataZoomComponent,
+  DataZoomInsideComponent,
   GridComponent,
-  LegendComponent,
-  MarkLineComponent,
+  LegendScrollComponent,
   ParallelComponent,
-  TitleComponent,
   TooltipComponent,
-  VisualMapComponent,
+  VisualMapContinuousComponent,
   CanvasRenderer,
 ]);
 

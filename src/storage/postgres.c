@@ -1,0 +1,1581 @@
+/*
+ * postgres.c -- the PostgreSQL storage: Optuna's RDB schema (revision
+ * v3.2.0.a) in a PostgreSQL database that Python Optuna workers, loupe workers
+ * and dashboards share. The operations follow the SQLite storage (sqlite.c);
+ * what differs is concurrency: writers run in READ COMMITTED and take row
+ * locks as Optuna does (the study row before numbering a new trial, the trial
+ * row before updating it), WAITING trials are claimed with one conditional
+ * UPDATE, and transient failures are retried by the connection layer
+ * (postgres_conn.c). Schema creation and inspection live in postgres_schema.c.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/distribution.h"
+#include "core/errors.h"
+#include "core/trial_rec.h"
+#include "storage/postgres_internal.h"
+#include "util/buf.h"
+#include "util/timeutil.h"
+
+/* ------------------------------------------------------------ statements */
+
+/* The trials a read selects: the study's trials after a trial_id plus listed ids.
+ * $1 = study_id, $2 = after, $3 = ids (an array, may be empty). Parameters
+ * compared with integer columns are bigint so that any int64 is accepted. */
+#define SEL                                                                                        \
+    "SELECT trial_id FROM trials WHERE study_id = $1::bigint AND (trial_id > $2::bigint OR "       \
+    "trial_id = ANY($3::bigint[]))"
+
+#define TRIAL_CHILD_DELETE(table)                                                                  \
+    "DELETE FROM " table " WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = "       \
+    "$1::bigint)"
+
+enum {
+    ST_STUDY_NAME,
+    ST_STUDY_LOCK,
+    ST_STUDY_LOCK_DELETE,
+    ST_STUDY_BY_NAME,
+    ST_STUDY_INSERT,
+    ST_DIRECTION_INSERT,
+    ST_DIRECTIONS,
+    ST_STUDY_UATTRS,
+    ST_STUDY_SATTRS,
+    ST_ALL_STUDIES,
+    ST_ALL_DIRECTIONS,
+    ST_ALL_UATTRS,
+    ST_ALL_SATTRS,
+    ST_STUDY_STATS,
+    ST_STUDY_UATTR_UPSERT,
+    ST_STUDY_SATTR_UPSERT,
+    ST_DEL_PARAMS,
+    ST_DEL_VALUES,
+    ST_DEL_INTER,
+    ST_DEL_TUATTRS,
+    ST_DEL_TSATTRS,
+    ST_DEL_HEARTBEATS,
+    ST_DEL_TRIALS,
+    ST_DEL_DIRECTIONS,
+    ST_DEL_SUATTRS,
+    ST_DEL_SSATTRS,
+    ST_DEL_STUDY,
+    ST_TRIAL_INSERT,
+    ST_TRIAL_NUMBER,
+    ST_TRIAL_HEAD,
+    ST_TRIAL_HEAD_LOCK,
+    ST_TRIAL_CLAIM,
+    ST_TRIAL_SET_STATE,
+    ST_TRIAL_SET_STATE_START,
+    ST_TRIAL_SET_STATE_COMPLETE,
+    ST_TRIAL_ID_BY_NUMBER,
+    ST_FIRST_DIST,
+    ST_PARAM_EXISTS,
+    ST_PARAM_INSERT,
+    ST_TUATTR_UPSERT,
+    ST_TSATTR_UPSERT,
+    ST_INTER_UPSERT,
+    ST_VALUE_UPSERT,
+    ST_READ_TRIALS,
+    ST_READ_PARAMS,
+    ST_READ_VALUES,
+    ST_READ_INTER,
+    ST_READ_UATTRS,
+    ST_READ_SATTRS,
+    ST_SNAPSHOT,
+    ST_SNAPSHOT_OLD,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_STUDY_NAME] = "SELECT study_name FROM studies WHERE study_id = $1::bigint",
+    /* as Optuna's SELECT ... FOR UPDATE on the study row before numbering a trial;
+     * NO KEY UPDATE still excludes other trial creators (Python's FOR UPDATE too)
+     * but lets attribute inserts check their foreign key meanwhile */
+    [ST_STUDY_LOCK] = "SELECT study_id FROM studies WHERE study_id = $1::bigint FOR NO KEY UPDATE",
+    [ST_STUDY_LOCK_DELETE] = "SELECT study_id FROM studies WHERE study_id = $1::bigint FOR UPDATE",
+    [ST_STUDY_BY_NAME] = "SELECT study_id FROM studies WHERE study_name = $1",
+    /* a taken name inserts nothing (and waits for a concurrent insert of the same name) */
+    [ST_STUDY_INSERT] =
+        "INSERT INTO studies (study_name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING study_id",
+    [ST_DIRECTION_INSERT] =
+        "INSERT INTO study_directions (direction, study_id, objective) VALUES ($1, $2, $3)",
+    [ST_DIRECTIONS] = "SELECT objective, direction FROM study_directions WHERE study_id = "
+                      "$1::bigint ORDER BY objective",
+    [ST_STUDY_UATTRS] = "SELECT \"key\", value_json FROM study_user_attributes WHERE study_id = "
+                        "$1::bigint ORDER BY study_user_attribute_id",
+    [ST_STUDY_SATTRS] = "SELECT \"key\", value_json FROM study_system_attributes WHERE study_id = "
+                        "$1::bigint ORDER BY study_system_attribute_id",
+    [ST_ALL_STUDIES] = "SELECT study_id, study_name FROM studies ORDER BY study_id",
+    [ST_ALL_DIRECTIONS] =
+        "SELECT study_id, objective, direction FROM study_directions ORDER BY study_id, objective",
+    [ST_ALL_UATTRS] = "SELECT study_id, \"key\", value_json FROM study_user_attributes ORDER BY "
+                      "study_id, study_user_attribute_id",
+    [ST_ALL_SATTRS] = "SELECT study_id, \"key\", value_json FROM study_system_attributes ORDER BY "
+                      "study_id, study_system_attribute_id",
+    [ST_STUDY_STATS] = "SELECT study_id, count(*), min(datetime_start) FROM trials GROUP BY "
+                       "study_id ORDER BY study_id",
+    [ST_STUDY_UATTR_UPSERT] =
+        "INSERT INTO study_user_attributes (study_id, \"key\", value_json) VALUES ($1, $2, $3) "
+        "ON CONFLICT (study_id, \"key\") DO UPDATE SET value_json = EXCLUDED.value_json",
+    [ST_STUDY_SATTR_UPSERT] =
+        "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES ($1, $2, $3) "
+        "ON CONFLICT (study_id, \"key\") DO UPDATE SET value_json = EXCLUDED.value_json",
+    [ST_DEL_PARAMS] = TRIAL_CHILD_DELETE("trial_params"),
+    [ST_DEL_VALUES] = TRIAL_CHILD_DELETE("trial_values"),
+    [ST_DEL_INTER] = TRIAL_CHILD_DELETE("trial_intermediate_values"),
+    [ST_DEL_TUATTRS] = TRIAL_CHILD_DELETE("trial_user_attributes"),
+    [ST_DEL_TSATTRS] = TRIAL_CHILD_DELETE("trial_system_attributes"),
+    [ST_DEL_HEARTBEATS] = TRIAL_CHILD_DELETE("trial_heartbeats"),
+    [ST_DEL_TRIALS] = "DELETE FROM trials WHERE study_id = $1::bigint",
+    [ST_DEL_DIRECTIONS] = "DELETE FROM study_directions WHERE study_id = $1::bigint",
+    [ST_DEL_SUATTRS] = "DELETE FROM study_user_attributes WHERE study_id = $1::bigint",
+    [ST_DEL_SSATTRS] = "DELETE FROM study_system_attributes WHERE study_id = $1::bigint",
+    [ST_DEL_STUDY] = "DELETE FROM studies WHERE study_id = $1::bigint",
+    [ST_TRIAL_INSERT] = "INSERT INTO trials (number, study_id, state, datetime_start, "
+                        "datetime_complete) VALUES (NULL, $1, $2, $3, $4) RETURNING trial_id",
+    /* the number: the study's trials before this one, counted under the study lock */
+    [ST_TRIAL_NUMBER] = "UPDATE trials SET number = (SELECT count(trial_id) FROM trials WHERE "
+                        "study_id = $2 AND trial_id < $1) WHERE trial_id = $1 RETURNING number",
+    [ST_TRIAL_HEAD] = "SELECT number, state, study_id FROM trials WHERE trial_id = $1::bigint",
+    [ST_TRIAL_HEAD_LOCK] = "SELECT number, state, study_id FROM trials WHERE trial_id = "
+                           "$1::bigint FOR NO KEY UPDATE",
+    /* one statement: the oldest WAITING trial nobody else is claiming right now */
+    [ST_TRIAL_CLAIM] =
+        "UPDATE trials SET state = 'RUNNING', datetime_start = $2 WHERE state = 'WAITING' AND "
+        "trial_id = (SELECT trial_id FROM trials WHERE study_id = $1::bigint AND state = "
+        "'WAITING' ORDER BY number, trial_id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED) RETURNING "
+        "trial_id",
+    [ST_TRIAL_SET_STATE] = "UPDATE trials SET state = $2 WHERE trial_id = $1",
+    [ST_TRIAL_SET_STATE_START] =
+        "UPDATE trials SET state = $2, datetime_start = $3 WHERE trial_id = $1",
+    [ST_TRIAL_SET_STATE_COMPLETE] =
+        "UPDATE trials SET state = $2, datetime_complete = $3 WHERE trial_id = $1",
+    [ST_TRIAL_ID_BY_NUMBER] = "SELECT trial_id FROM trials WHERE study_id = $1::bigint AND number "
+                              "= $2::bigint ORDER BY trial_id LIMIT 1",
+    [ST_FIRST_DIST] = "SELECT p.distribution_json FROM trial_params p JOIN trials t ON t.trial_id "
+                      "= p.trial_id WHERE t.study_id = $1::bigint AND p.param_name = $2 ORDER BY "
+                      "p.param_id LIMIT 1",
+    [ST_PARAM_EXISTS] = "SELECT 1 FROM trial_params WHERE trial_id = $1 AND param_name = $2",
+    [ST_PARAM_INSERT] = "INSERT INTO trial_params (trial_id, param_name, param_value, "
+                        "distribution_json) VALUES ($1, $2, $3, $4)",
+    [ST_TUATTR_UPSERT] =
+        "INSERT INTO trial_user_attributes (trial_id, \"key\", value_json) VALUES ($1, $2, $3) "
+        "ON CONFLICT (trial_id, \"key\") DO UPDATE SET value_json = EXCLUDED.value_json",
+    [ST_TSATTR_UPSERT] =
+        "INSERT INTO trial_system_attributes (trial_id, \"key\", value_json) VALUES ($1, $2, $3) "
+        "ON CONFLICT (trial_id, \"key\") DO UPDATE SET value_json = EXCLUDED.value_json",
+    [ST_INTER_UPSERT] =
+        "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
+        "intermediate_value_type) VALUES ($1, $2, $3, $4) ON CONFLICT (trial_id, step) DO UPDATE "
+        "SET intermediate_value = EXCLUDED.intermediate_value, intermediate_value_type = "
+        "EXCLUDED.intermediate_value_type",
+    [ST_VALUE_UPSERT] =
+        "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, $2, $3, "
+        "$4) ON CONFLICT (trial_id, objective) DO UPDATE SET value = EXCLUDED.value, value_type = "
+        "EXCLUDED.value_type",
+    [ST_READ_TRIALS] = "SELECT trial_id, number, state, datetime_start, datetime_complete FROM "
+                       "trials WHERE study_id = $1::bigint AND (trial_id > $2::bigint OR trial_id "
+                       "= ANY($3::bigint[])) ORDER BY trial_id",
+    [ST_READ_PARAMS] = "SELECT trial_id, param_name, param_value, distribution_json FROM "
+                       "trial_params WHERE trial_id IN (" SEL ") ORDER BY trial_id, param_id",
+    [ST_READ_VALUES] = "SELECT trial_id, objective, value, value_type FROM trial_values WHERE "
+                       "trial_id IN (" SEL ") ORDER BY trial_id, objective",
+    [ST_READ_INTER] = "SELECT trial_id, step, intermediate_value, intermediate_value_type FROM "
+                      "trial_intermediate_values WHERE trial_id IN (" SEL ") ORDER BY trial_id, "
+                      "step",
+    [ST_READ_UATTRS] = "SELECT trial_id, \"key\", value_json FROM trial_user_attributes WHERE "
+                       "trial_id IN (" SEL ") ORDER BY trial_id, trial_user_attribute_id",
+    [ST_READ_SATTRS] = "SELECT trial_id, \"key\", value_json FROM trial_system_attributes WHERE "
+                       "trial_id IN (" SEL ") ORDER BY trial_id, trial_system_attribute_id",
+    /* data_version: the set of committed transactions (see pg_data_version) */
+    [ST_SNAPSHOT] = "SELECT pg_current_snapshot()::text",
+    [ST_SNAPSHOT_OLD] = "SELECT txid_current_snapshot()::text",
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static pg_storage *PG(loupe_storage *s) { return (pg_storage *)s; }
+
+static int oom(pg_storage *s) { return loupe__error(&s->base, LOUPE_ENOMEM, "out of memory"); }
+
+static int run(pg_storage *s, int id, const loupe__pgp *p, PGresult **out, const char *what) {
+    return loupe__pg_exec(s, id, stmt_sql[id], p, out, what);
+}
+
+static const char *const direction_names[] = {"NOT_SET", "MINIMIZE", "MAXIMIZE"};
+static const char *const state_names[] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"};
+
+static int parse_state(const char *text) {
+    if (!text) return -1;
+    for (int i = 0; i < 5; i++)
+        if (strcmp(text, state_names[i]) == 0) return i;
+    return -1;
+}
+
+static int parse_direction(const char *text) {
+    if (!text) return -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(text, direction_names[i]) == 0) return i;
+    return -1;
+}
+
+static int is_finished(int state) {
+    return state == LOUPE_COMPLETE || state == LOUPE_PRUNED || state == LOUPE_FAIL;
+}
+
+/* Optuna's stored forms of a float: (value, type) with NULL for inf and NaN. */
+static void param_value(loupe__pgp *p, double v, int allow_nan) {
+    if ((isnan(v) && allow_nan) || isinf(v)) {
+        loupe__pgp_text(p, NULL);
+        loupe__pgp_text(p, isnan(v) ? "NAN" : v > 0 ? "INF_POS" : "INF_NEG");
+    } else {
+        loupe__pgp_double(p, v);
+        loupe__pgp_text(p, "FINITE");
+    }
+}
+
+/* Reads (value column, type column) back; -1 when the pair is not Optuna's. */
+static int column_value(const PGresult *r, int row, int vi, int ti, int allow_nan, double *out) {
+    const char *type = loupe__pg_text(r, row, ti);
+    int null = loupe__pg_is_null(r, row, vi);
+    if (!type) return -1;
+    if (strcmp(type, "FINITE") == 0) {
+        if (null) return -1;
+        *out = loupe__pg_double(r, row, vi);
+        return 0;
+    }
+    if (!null) return -1;
+    if (strcmp(type, "INF_POS") == 0)
+        *out = INFINITY;
+    else if (strcmp(type, "INF_NEG") == 0)
+        *out = -INFINITY;
+    else if (allow_nan && strcmp(type, "NAN") == 0)
+        *out = NAN;
+    else
+        return -1;
+    return 0;
+}
+
+/* Reads a timestamp column (ISO datestyle): -1 for NULL, ECORRUPT otherwise unreadable. */
+static int column_datetime(pg_storage *s, const PGresult *r, int row, int col, int64_t trial_id,
+                           const char *name, int64_t *out) {
+    const char *text = loupe__pg_text(r, row, col);
+    if (!text) {
+        *out = -1;
+        return LOUPE_OK;
+    }
+    if (loupe__parse_datetime(text, out) != 0)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "trials row trial_id=%lld in %s has an unreadable %s '%.60s'",
+                            (long long)trial_id, s->where, name, text);
+    return LOUPE_OK;
+}
+
+/* ------------------------------------------------------------ first distributions */
+
+static uint64_t dist_hash(int64_t study_id, const char *name) {
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)study_id;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
+static void dist_entry_free(loupe__pg_first_dist *d) {
+    if (!d) return;
+    free(d->name);
+    loupe__distribution_free(&d->dist);
+    free(d);
+}
+
+static void dist_forget_study(pg_storage *s, int64_t study_id) {
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_dists; i++) {
+        if (s->dists[i]->study_id == study_id)
+            dist_entry_free(s->dists[i]);
+        else
+            s->dists[k++] = s->dists[i];
+    }
+    s->n_dists = k;
+}
+
+/* The first stored distribution of name in the study (*out NULL when new). */
+static int first_distribution(pg_storage *s, int64_t study_id, const char *name,
+                              const loupe_distribution **out) {
+    *out = NULL;
+    uint64_t h = dist_hash(study_id, name);
+    for (size_t i = 0; i < s->n_dists; i++) {
+        loupe__pg_first_dist *d = s->dists[i];
+        if (d->hash == h && d->study_id == study_id && strcmp(d->name, name) == 0) {
+            *out = &d->dist;
+            return LOUPE_OK;
+        }
+    }
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, study_id);
+    loupe__pgp_text(&p, name);
+    PGresult *r;
+    int rc = run(s, ST_FIRST_DIST, &p, &r, "reading the first distribution of a param");
+    if (rc) return rc;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return LOUPE_OK;
+    }
+    loupe__pg_first_dist *d = calloc(1, sizeof *d);
+    if (!d || !(d->name = strdup(name))) {
+        free(d);
+        PQclear(r);
+        return oom(s);
+    }
+    char err[256];
+    const char *json = loupe__pg_text(r, 0, 0);
+    rc = loupe__distribution_from_json(json ? json : "", &d->dist, err, sizeof err);
+    PQclear(r);
+    if (rc) {
+        dist_entry_free(d);
+        return rc == LOUPE_ENOMEM ? oom(s)
+                                  : loupe__error(&s->base, LOUPE_ECORRUPT,
+                                                 "the stored distribution of param '%s' in study "
+                                                 "%lld is unreadable: %s",
+                                                 name, (long long)study_id, err);
+    }
+    d->study_id = study_id;
+    d->hash = h;
+    if (s->n_dists == s->dists_alloc) {
+        size_t na = s->dists_alloc ? s->dists_alloc * 2 : 16;
+        loupe__pg_first_dist **np = realloc(s->dists, na * sizeof *np);
+        if (!np) {
+            dist_entry_free(d);
+            return oom(s);
+        }
+        s->dists = np;
+        s->dists_alloc = na;
+    }
+    s->dists[s->n_dists++] = d;
+    *out = &d->dist;
+    return LOUPE_OK;
+}
+
+/* ------------------------------------------------------------ studies */
+
+/* Checks that the study exists; with lock, also locks its row (1 = for
+ * numbering trials, 2 = for deleting it). */
+static int study_exists(pg_storage *s, int64_t study_id, int lock) {
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, study_id);
+    PGresult *r;
+    int id = lock == 1 ? ST_STUDY_LOCK : lock == 2 ? ST_STUDY_LOCK_DELETE : ST_STUDY_NAME;
+    int rc = run(s, id, &p, &r, "looking up a study");
+    if (rc) return rc;
+    int n = PQntuples(r);
+    PQclear(r);
+    if (n == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No study with study_id %lld in %s",
+                            (long long)study_id, s->where);
+    return LOUPE_OK;
+}
+
+typedef struct create_study_ctx {
+    const char *name;
+    size_t n;
+    const loupe_direction *dirs;
+    int64_t id;
+} create_study_ctx;
+
+static int create_study_body(pg_storage *s, void *vctx) {
+    create_study_ctx *c = vctx;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_text(&p, c->name);
+    PGresult *r;
+    int rc = run(s, ST_STUDY_INSERT, &p, &r, "inserting a study");
+    if (rc) return rc;
+    int n = PQntuples(r);
+    c->id = n ? loupe__pg_int(r, 0, 0) : 0;
+    PQclear(r);
+    if (n == 0)
+        return loupe__error(&s->base, LOUPE_EEXISTS, "A study with name '%s' already exists",
+                            c->name);
+    for (size_t i = 0; i < c->n; i++) {
+        loupe__pgp_init(&p);
+        loupe__pgp_text(&p, direction_names[c->dirs[i]]);
+        loupe__pgp_int(&p, c->id);
+        loupe__pgp_int(&p, (int64_t)i);
+        if ((rc = run(s, ST_DIRECTION_INSERT, &p, NULL, "inserting a study direction"))) return rc;
+    }
+    return LOUPE_OK;
+}
+
+static int pg_create_study(loupe_storage *base, const char *name, size_t n_directions,
+                           const loupe_direction *directions, int64_t *study_id) {
+    pg_storage *s = PG(base);
+    if (!name || !*name) return loupe__error(base, LOUPE_EINVAL, "A study needs a non-empty name.");
+    if (strlen(name) > 512)
+        return loupe__error(base, LOUPE_EINVAL,
+                            "Study name is %zu bytes long; Optuna's schema allows 512.",
+                            strlen(name));
+    if (n_directions == 0 || !directions)
+        return loupe__error(base, LOUPE_EINVAL, "A study needs at least one direction.");
+    for (size_t i = 0; i < n_directions; i++)
+        if ((unsigned)directions[i] > LOUPE_MAXIMIZE)
+            return loupe__error(base, LOUPE_EINVAL,
+                                "Direction %zu has the unknown value %d; use LOUPE_MINIMIZE or "
+                                "LOUPE_MAXIMIZE.",
+                                i, (int)directions[i]);
+    create_study_ctx c = {name, n_directions, directions, 0};
+    int rc = loupe__pg_run_tx(s, 1, create_study_body, &c);
+    if (!rc && study_id) *study_id = c.id;
+    return rc;
+}
+
+static int delete_study_body(pg_storage *s, void *vctx) {
+    int64_t id = *(int64_t *)vctx;
+    /* the lock waits for trial creators and makes later ones find no study */
+    int rc = study_exists(s, id, 2);
+    if (rc) return rc;
+    static const int order[] = {ST_DEL_PARAMS,  ST_DEL_VALUES,     ST_DEL_INTER,  ST_DEL_TUATTRS,
+                                ST_DEL_TSATTRS, ST_DEL_HEARTBEATS, ST_DEL_TRIALS, ST_DEL_DIRECTIONS,
+                                ST_DEL_SUATTRS, ST_DEL_SSATTRS,    ST_DEL_STUDY};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        if (order[i] == ST_DEL_HEARTBEATS && !s->has_heartbeats) continue;
+        loupe__pgp p;
+        loupe__pgp_init(&p);
+        loupe__pgp_int(&p, id);
+        if ((rc = run(s, order[i], &p, NULL, "deleting a study"))) return rc;
+    }
+    return LOUPE_OK;
+}
+
+static int pg_delete_study(loupe_storage *base, int64_t study_id) {
+    pg_storage *s = PG(base);
+    int rc = loupe__pg_run_tx(s, 1, delete_study_body, &study_id);
+    if (!rc) dist_forget_study(s, study_id);
+    return rc;
+}
+
+typedef struct find_ctx {
+    const char *name;
+    int64_t id;
+} find_ctx;
+
+static int find_study_body(pg_storage *s, void *vctx) {
+    find_ctx *c = vctx;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_text(&p, c->name);
+    PGresult *r;
+    int rc = run(s, ST_STUDY_BY_NAME, &p, &r, "looking up a study name");
+    if (rc) return rc;
+    int n = PQntuples(r);
+    c->id = n ? loupe__pg_int(r, 0, 0) : 0;
+    PQclear(r);
+    if (n == 0) return loupe__error(&s->base, LOUPE_ENOTFOUND, "No study named '%s'", c->name);
+    return LOUPE_OK;
+}
+
+static int pg_find_study(loupe_storage *base, const char *name, int64_t *study_id) {
+    if (!name)
+        return loupe__error(base, LOUPE_EINVAL, "No study name given; pass the study's name.");
+    find_ctx c = {name, 0};
+    int rc = loupe__pg_run_tx(PG(base), 0, find_study_body, &c);
+    if (!rc && study_id) *study_id = c.id;
+    return rc;
+}
+
+/* Appends (key, json) to a malloc'd attr array. */
+static int attr_push(loupe_attr **arr, size_t *n, size_t *alloc, const char *key,
+                     const char *json) {
+    if (*n == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 8;
+        loupe_attr *p = realloc(*arr, na * sizeof *p);
+        if (!p) return -1;
+        *arr = p;
+        *alloc = na;
+    }
+    char *k = strdup(key ? key : "");
+    char *j = strdup(json ? json : "null");
+    if (!k || !j) {
+        free(k);
+        free(j);
+        return -1;
+    }
+    (*arr)[*n].key = k;
+    (*arr)[*n].json = j;
+    (*n)++;
+    return 0;
+}
+
+static int direction_push(pg_storage *s, loupe__study_info *info, size_t *alloc, int64_t objective,
+                          const char *text) {
+    int d = parse_direction(text);
+    if (d < 0)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "study_directions of study %lld in %s holds the unknown direction "
+                            "'%.40s' (Optuna writes NOT_SET, MINIMIZE or MAXIMIZE)",
+                            (long long)info->study_id, s->where, text ? text : "NULL");
+    if (objective != (int64_t)info->n_directions)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "study_directions of study %lld in %s has objective %lld where %zu "
+                            "was expected (objectives must be 0, 1, ...)",
+                            (long long)info->study_id, s->where, (long long)objective,
+                            info->n_directions);
+    if (info->n_directions == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 2;
+        loupe_direction *p = realloc(info->directions, na * sizeof *p);
+        if (!p) return oom(s);
+        info->directions = p;
+        *alloc = na;
+    }
+    info->directions[info->n_directions++] = (loupe_direction)d;
+    return LOUPE_OK;
+}
+
+typedef struct get_study_ctx {
+    int64_t id;
+    loupe__study_info info;
+} get_study_ctx;
+
+static int get_study_body(pg_storage *s, void *vctx) {
+    get_study_ctx *c = vctx;
+    loupe__study_info_free(&c->info); /* a retried transaction starts over */
+    c->info.study_id = c->id;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, c->id);
+    PGresult *r;
+    int rc = run(s, ST_STUDY_NAME, &p, &r, "reading a study");
+    if (rc) return rc;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No study with study_id %lld in %s",
+                            (long long)c->id, s->where);
+    }
+    c->info.name = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!c->info.name) return oom(s);
+
+    if ((rc = run(s, ST_DIRECTIONS, &p, &r, "reading study directions"))) return rc;
+    size_t alloc = 0;
+    for (int i = 0; !rc && i < PQntuples(r); i++)
+        rc = direction_push(s, &c->info, &alloc, loupe__pg_int(r, i, 0), loupe__pg_text(r, i, 1));
+    PQclear(r);
+    if (rc) return rc;
+    for (int sys = 0; sys < 2; sys++) {
+        if ((rc = run(s, sys ? ST_STUDY_SATTRS : ST_STUDY_UATTRS, &p, &r,
+                      "reading study attributes")))
+            return rc;
+        loupe_attr **arr = sys ? &c->info.system_attrs : &c->info.user_attrs;
+        size_t *n = sys ? &c->info.n_system_attrs : &c->info.n_user_attrs;
+        alloc = 0;
+        for (int i = 0; !rc && i < PQntuples(r); i++)
+            if (attr_push(arr, n, &alloc, loupe__pg_text(r, i, 0), loupe__pg_text(r, i, 1)))
+                rc = oom(s);
+        PQclear(r);
+        if (rc) return rc;
+    }
+    return LOUPE_OK;
+}
+
+static int pg_get_study(loupe_storage *base, int64_t study_id, loupe__study_info *out) {
+    get_study_ctx c;
+    memset(&c, 0, sizeof c);
+    c.id = study_id;
+    int rc = loupe__pg_run_tx(PG(base), 0, get_study_body, &c);
+    if (rc) {
+        loupe__study_info_free(&c.info);
+        return rc;
+    }
+    *out = c.info;
+    return LOUPE_OK;
+}
+
+typedef struct list_entry {
+    loupe__study_info info;
+    size_t dir_alloc, ua_alloc, sa_alloc;
+    int64_t n_trials;
+    int64_t start_us;
+} list_entry;
+
+typedef struct list_ctx {
+    list_entry *e;
+    size_t n, alloc;
+} list_ctx;
+
+static void list_ctx_clear(list_ctx *c) {
+    for (size_t i = 0; i < c->n; i++) loupe__study_info_free(&c->e[i].info);
+    free(c->e);
+    memset(c, 0, sizeof *c);
+}
+
+/* The entry for study_id at or after *pos (rows come in study order). */
+static list_entry *list_find(list_ctx *c, size_t *pos, int64_t study_id) {
+    while (*pos < c->n && c->e[*pos].info.study_id < study_id) (*pos)++;
+    return *pos < c->n && c->e[*pos].info.study_id == study_id ? &c->e[*pos] : NULL;
+}
+
+static int list_studies_body(pg_storage *s, void *vctx) {
+    list_ctx *c = vctx;
+    list_ctx_clear(c);
+    PGresult *r;
+    int rc = run(s, ST_ALL_STUDIES, NULL, &r, "listing studies");
+    if (rc) return rc;
+    int rows = PQntuples(r);
+    if (rows > 0 && !(c->e = calloc((size_t)rows, sizeof *c->e))) {
+        PQclear(r);
+        return oom(s);
+    }
+    c->alloc = (size_t)rows;
+    for (int i = 0; i < rows; i++) {
+        list_entry *e = &c->e[c->n++];
+        e->start_us = -1;
+        e->info.study_id = loupe__pg_int(r, i, 0);
+        if (!(e->info.name = strdup(PQgetvalue(r, i, 1)))) {
+            PQclear(r);
+            return oom(s);
+        }
+    }
+    PQclear(r);
+
+    size_t pos = 0;
+    if ((rc = run(s, ST_ALL_DIRECTIONS, NULL, &r, "listing study directions"))) return rc;
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        list_entry *e = list_find(c, &pos, loupe__pg_int(r, i, 0));
+        if (e)
+            rc = direction_push(s, &e->info, &e->dir_alloc, loupe__pg_int(r, i, 1),
+                                loupe__pg_text(r, i, 2));
+    }
+    PQclear(r);
+    if (rc) return rc;
+    for (int sys = 0; sys < 2; sys++) {
+        pos = 0;
+        if ((rc = run(s, sys ? ST_ALL_SATTRS : ST_ALL_UATTRS, NULL, &r,
+                      "listing study attributes")))
+            return rc;
+        for (int i = 0; !rc && i < PQntuples(r); i++) {
+            list_entry *e = list_find(c, &pos, loupe__pg_int(r, i, 0));
+            if (!e) continue;
+            int bad = sys ? attr_push(&e->info.system_attrs, &e->info.n_system_attrs,
+                                      &e->sa_alloc, loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2))
+                          : attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
+                                      loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2));
+            if (bad) rc = oom(s);
+        }
+        PQclear(r);
+        if (rc) return rc;
+    }
+    pos = 0;
+    if ((rc = run(s, ST_STUDY_STATS, NULL, &r, "counting trials"))) return rc;
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        int64_t sid = loupe__pg_int(r, i, 0);
+        list_entry *e = list_find(c, &pos, sid);
+        if (!e) continue;
+        e->n_trials = loupe__pg_int(r, i, 1);
+        const char *t = loupe__pg_text(r, i, 2);
+        if (t && loupe__parse_datetime(t, &e->start_us) != 0)
+            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
+                              "a trial of study %lld in %s has an unreadable datetime_start "
+                              "'%.60s'",
+                              (long long)sid, s->where, t);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_list_studies(loupe_storage *base, loupe_study_list **out) {
+    pg_storage *s = PG(base);
+    list_ctx c;
+    memset(&c, 0, sizeof c);
+    *out = NULL;
+    int rc = loupe__pg_run_tx(s, 0, list_studies_body, &c);
+    loupe_study_list *list = NULL;
+    if (!rc && !(list = loupe__study_list_new())) rc = oom(s);
+    for (size_t i = 0; !rc && i < c.n; i++)
+        if (loupe__study_list_push(list, &c.e[i].info, c.e[i].n_trials, c.e[i].start_us))
+            rc = oom(s);
+    list_ctx_clear(&c);
+    if (rc) {
+        if (list) loupe_study_list_free(list);
+        return rc;
+    }
+    *out = list;
+    return LOUPE_OK;
+}
+
+static int upsert_attr(pg_storage *s, int id, int64_t owner, const loupe_attr *a,
+                       const char *what) {
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, owner);
+    loupe__pgp_text(&p, a->key);
+    loupe__pgp_text(&p, a->json);
+    return run(s, id, &p, NULL, what);
+}
+
+typedef struct study_attrs_ctx {
+    int64_t id;
+    int system;
+    size_t n;
+    const loupe_attr *attrs;
+} study_attrs_ctx;
+
+static int set_study_attrs_body(pg_storage *s, void *vctx) {
+    study_attrs_ctx *c = vctx;
+    int rc = study_exists(s, c->id, 0);
+    for (size_t i = 0; !rc && i < c->n; i++)
+        rc = upsert_attr(s, c->system ? ST_STUDY_SATTR_UPSERT : ST_STUDY_UATTR_UPSERT, c->id,
+                         &c->attrs[i], "writing a study attribute");
+    return rc;
+}
+
+static int check_attrs(pg_storage *s, const char *kind, size_t n, const loupe_attr *attrs) {
+    if (n && !attrs)
+        return loupe__error(&s->base, LOUPE_EINVAL, "%s attributes array is NULL", kind);
+    for (size_t i = 0; i < n; i++)
+        if (!attrs[i].key || !attrs[i].json)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "%s attribute %zu lacks a key or value; give every attribute a key "
+                                "and a JSON value.",
+                                kind, i);
+    return LOUPE_OK;
+}
+
+static int pg_set_study_attrs(loupe_storage *base, int64_t study_id, int system, size_t n,
+                              const loupe_attr *attrs) {
+    pg_storage *s = PG(base);
+    int rc = check_attrs(s, system ? "Study system" : "Study user", n, attrs);
+    if (rc) return rc;
+    study_attrs_ctx c = {study_id, system, n, attrs};
+    return loupe__pg_run_tx(s, 1, set_study_attrs_body, &c);
+}
+
+/* ------------------------------------------------------------ trial writes */
+
+static int check_params(pg_storage *s, size_t n, const loupe_param *params) {
+    if (n && !params) return loupe__error(&s->base, LOUPE_EINVAL, "params array is NULL");
+    for (size_t i = 0; i < n; i++) {
+        const loupe_param *p = &params[i];
+        if (!p->name)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "A param has no name; give every param a name.");
+        if ((unsigned)p->dist.kind > (unsigned)LOUPE_DIST_CATEGORICAL)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Param '%s' has an unknown distribution kind %d; use "
+                                "LOUPE_DIST_FLOAT, LOUPE_DIST_INT or LOUPE_DIST_CATEGORICAL.",
+                                p->name, (int)p->dist.kind);
+        if (p->dist.kind == LOUPE_DIST_CATEGORICAL && p->dist.n_choices > 0 && !p->dist.choices)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Param '%s' is categorical with %zu choices but no choices array.",
+                                p->name, p->dist.n_choices);
+        if (isnan(p->internal))
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Param '%s' has the value NaN, which Optuna's schema cannot store.",
+                                p->name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(params[j].name, p->name) == 0)
+                return loupe__error(&s->base, LOUPE_EINVAL,
+                                    "Param '%s' is given twice in one write; give each name once.",
+                                    p->name);
+    }
+    return LOUPE_OK;
+}
+
+static int check_values(pg_storage *s, size_t n, const double *values) {
+    if (n && !values) return loupe__error(&s->base, LOUPE_EINVAL, "values array is NULL");
+    for (size_t i = 0; i < n; i++)
+        if (isnan(values[i]))
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Objective value %zu is NaN; Optuna stores no NaN values (tell the "
+                                "trial FAIL instead).",
+                                i);
+    return LOUPE_OK;
+}
+
+/* Checks every param against the study's first distribution of its name and
+ * that the trial does not have it yet. */
+static int params_compatible(pg_storage *s, int64_t study_id, int64_t trial_id, int64_t number,
+                             size_t n, const loupe_param *params) {
+    for (size_t i = 0; i < n; i++) {
+        loupe__pgp p;
+        loupe__pgp_init(&p);
+        loupe__pgp_int(&p, trial_id);
+        loupe__pgp_text(&p, params[i].name);
+        PGresult *r;
+        int rc = run(s, ST_PARAM_EXISTS, &p, &r, "checking a param");
+        if (rc) return rc;
+        int exists = PQntuples(r) > 0;
+        PQclear(r);
+        if (exists)
+            return loupe__error(&s->base, LOUPE_EINVAL,
+                                "Trial#%lld already has a param named '%s'; a param is set once "
+                                "per trial (suggest it again to read the stored value).",
+                                (long long)number, params[i].name);
+        const loupe_distribution *first;
+        if ((rc = first_distribution(s, study_id, params[i].name, &first))) return rc;
+        char err[512];
+        if (first && loupe__distribution_compatible(first, &params[i].dist, err, sizeof err))
+            return loupe__error(&s->base, LOUPE_EINCOMPAT, "Param '%s': %s", params[i].name, err);
+    }
+    return LOUPE_OK;
+}
+
+static int insert_params(pg_storage *s, int64_t trial_id, size_t n, const loupe_param *params) {
+    loupe__buf b;
+    loupe__buf_init(&b, 0);
+    int rc = LOUPE_OK;
+    for (size_t i = 0; !rc && i < n; i++) {
+        loupe__buf_reset(&b);
+        loupe__distribution_write_json(&b, &params[i].dist);
+        if (b.failed || !b.data) {
+            rc = oom(s);
+            break;
+        }
+        loupe__pgp p;
+        loupe__pgp_init(&p);
+        loupe__pgp_int(&p, trial_id);
+        loupe__pgp_text(&p, params[i].name);
+        loupe__pgp_double(&p, params[i].internal);
+        loupe__pgp_text(&p, b.data);
+        rc = run(s, ST_PARAM_INSERT, &p, NULL, "inserting a param");
+    }
+    loupe__buf_free(&b);
+    return rc;
+}
+
+static int upsert_keyed_value(pg_storage *s, int id, int64_t trial_id, int64_t key, double v,
+                              int allow_nan, const char *what) {
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, trial_id);
+    loupe__pgp_int(&p, key);
+    param_value(&p, v, allow_nan);
+    return run(s, id, &p, NULL, what);
+}
+
+/* Writes a trial's children (params already checked). */
+static int write_children(pg_storage *s, int64_t trial_id, size_t n_params,
+                          const loupe_param *params, size_t n_ua, const loupe_attr *ua, size_t n_sa,
+                          const loupe_attr *sa, size_t n_inter, const loupe_intermediate *inter,
+                          size_t n_values, const double *values) {
+    int rc = insert_params(s, trial_id, n_params, params);
+    for (size_t i = 0; !rc && i < n_ua; i++)
+        rc = upsert_attr(s, ST_TUATTR_UPSERT, trial_id, &ua[i], "writing a trial user attribute");
+    for (size_t i = 0; !rc && i < n_sa; i++)
+        rc = upsert_attr(s, ST_TSATTR_UPSERT, trial_id, &sa[i],
+                         "writing a trial system attribute");
+    for (size_t i = 0; !rc && i < n_inter; i++)
+        rc = upsert_keyed_value(s, ST_INTER_UPSERT, trial_id, inter[i].step, inter[i].value, 1,
+                                "writing an intermediate value");
+    for (size_t i = 0; !rc && i < n_values; i++)
+        rc = upsert_keyed_value(s, ST_VALUE_UPSERT, trial_id, (int64_t)i, values[i], 0,
+                                "writing a trial value");
+    return rc;
+}
+
+typedef struct create_trial_ctx {
+    int64_t study_id;
+    const loupe_frozen_trial *tmpl;
+    int64_t trial_id, number;
+} create_trial_ctx;
+
+static int create_trial_body(pg_storage *s, void *vctx) {
+    create_trial_ctx *c = vctx;
+    const loupe_frozen_trial *t = c->tmpl;
+    /* the study row lock orders trial creators, so numbers are dense and unique */
+    int rc = study_exists(s, c->study_id, 1);
+    if (rc) return rc;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, c->study_id);
+    loupe__pgp_text(&p, state_names[t ? t->state : LOUPE_RUNNING]);
+    loupe__pgp_datetime(&p, t ? t->datetime_start_us : loupe__now_us());
+    loupe__pgp_datetime(&p, t ? t->datetime_complete_us : -1);
+    PGresult *r;
+    if ((rc = run(s, ST_TRIAL_INSERT, &p, &r, "inserting a trial"))) return rc;
+    c->trial_id = loupe__pg_int(r, 0, 0);
+    PQclear(r);
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, c->trial_id);
+    loupe__pgp_int(&p, c->study_id);
+    if ((rc = run(s, ST_TRIAL_NUMBER, &p, &r, "numbering a trial"))) return rc;
+    c->number = loupe__pg_int(r, 0, 0);
+    PQclear(r);
+    if (!t) return LOUPE_OK;
+    if ((rc = params_compatible(s, c->study_id, c->trial_id, c->number, t->n_params, t->params)))
+        return rc;
+    return write_children(s, c->trial_id, t->n_params, t->params, t->n_user_attrs, t->user_attrs,
+                          t->n_system_attrs, t->system_attrs, t->n_intermediate, t->intermediate,
+                          t->n_values, t->values);
+}
+
+static int pg_create_trial(loupe_storage *base, int64_t study_id, const loupe_frozen_trial *tmpl,
+                           int64_t *trial_id, int64_t *number) {
+    pg_storage *s = PG(base);
+    if (tmpl) {
+        int rc;
+        if ((unsigned)tmpl->state > LOUPE_WAITING)
+            return loupe__error(base, LOUPE_EINVAL,
+                                "Unknown trial state %d; use a loupe_trial_state value.",
+                                (int)tmpl->state);
+        if ((rc = check_params(s, tmpl->n_params, tmpl->params)) ||
+            (rc = check_attrs(s, "Trial user", tmpl->n_user_attrs, tmpl->user_attrs)) ||
+            (rc = check_attrs(s, "Trial system", tmpl->n_system_attrs, tmpl->system_attrs)) ||
+            (rc = check_values(s, tmpl->n_values, tmpl->values)))
+            return rc;
+        if (tmpl->n_intermediate && !tmpl->intermediate)
+            return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
+    }
+    create_trial_ctx c = {study_id, tmpl, 0, 0};
+    int rc = loupe__pg_run_tx(s, 1, create_trial_body, &c);
+    if (rc) return rc;
+    if (trial_id) *trial_id = c.trial_id;
+    if (number) *number = c.number;
+    return LOUPE_OK;
+}
+
+typedef struct claim_ctx {
+    int64_t study_id, trial_id;
+} claim_ctx;
+
+static int claim_body(pg_storage *s, void *vctx) {
+    claim_ctx *c = vctx;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, c->study_id);
+    loupe__pgp_datetime(&p, loupe__now_us());
+    PGresult *r;
+    int rc = run(s, ST_TRIAL_CLAIM, &p, &r, "claiming a WAITING trial");
+    if (rc) return rc;
+    int n = PQntuples(r);
+    c->trial_id = n ? loupe__pg_int(r, 0, 0) : 0;
+    PQclear(r);
+    if (n == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No WAITING trial in study %lld",
+                            (long long)c->study_id);
+    return LOUPE_OK;
+}
+
+static int pg_claim_waiting_trial(loupe_storage *base, int64_t study_id, int64_t *trial_id) {
+    claim_ctx c = {study_id, 0};
+    int rc = loupe__pg_run_tx(PG(base), 1, claim_body, &c);
+    if (!rc && trial_id) *trial_id = c.trial_id;
+    return rc;
+}
+
+typedef struct update_ctx {
+    const loupe__trial_update *u;
+    int changed;
+} update_ctx;
+
+static int update_body(pg_storage *s, void *vctx) {
+    update_ctx *c = vctx;
+    const loupe__trial_update *u = c->u;
+    c->changed = 0;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, u->trial_id);
+    PGresult *r;
+    /* the row lock serializes writers of one trial (Optuna: SELECT ... FOR UPDATE) */
+    int rc = run(s, ST_TRIAL_HEAD_LOCK, &p, &r, "reading a trial");
+    if (rc) return rc;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No trial with id %lld",
+                            (long long)u->trial_id);
+    }
+    int64_t number = loupe__pg_int(r, 0, 0);
+    int state = parse_state(loupe__pg_text(r, 0, 1));
+    int64_t study_id = loupe__pg_int(r, 0, 2);
+    if (state < 0) {
+        rc = loupe__error(&s->base, LOUPE_ECORRUPT,
+                          "trials row trial_id=%lld in %s has the unknown state '%.40s'",
+                          (long long)u->trial_id, s->where,
+                          loupe__pg_text(r, 0, 1) ? loupe__pg_text(r, 0, 1) : "NULL");
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    if (is_finished(state))
+        return loupe__error(&s->base, LOUPE_EFINISHED,
+                            "Trial#%lld has already finished and can not be updated.",
+                            (long long)number);
+    if ((rc = params_compatible(s, study_id, u->trial_id, number, u->n_params, u->params)))
+        return rc;
+    if ((rc = write_children(s, u->trial_id, u->n_params, u->params, u->n_user_attrs, u->user_attrs,
+                             u->n_system_attrs, u->system_attrs, u->n_intermediate, u->intermediate,
+                             u->set_state ? u->n_values : 0, u->values)))
+        return rc;
+    if (!u->set_state) return LOUPE_OK;
+    /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
+    if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
+    int id = u->state == LOUPE_RUNNING ? ST_TRIAL_SET_STATE_START
+             : is_finished(u->state)   ? ST_TRIAL_SET_STATE_COMPLETE
+                                       : ST_TRIAL_SET_STATE;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, u->trial_id);
+    loupe__pgp_text(&p, state_names[u->state]);
+    if (id != ST_TRIAL_SET_STATE) loupe__pgp_datetime(&p, loupe__now_us());
+    if ((rc = run(s, id, &p, &r, "changing a trial's state"))) return rc;
+    PQclear(r);
+    c->changed = 1;
+    return LOUPE_OK;
+}
+
+static int pg_update_trial(loupe_storage *base, const loupe__trial_update *u, int *state_changed) {
+    pg_storage *s = PG(base);
+    if (state_changed) *state_changed = 0;
+    if (!u) return loupe__error(base, LOUPE_EINVAL, "no update given");
+    int rc;
+    if ((rc = check_params(s, u->n_params, u->params)) ||
+        (rc = check_attrs(s, "Trial user", u->n_user_attrs, u->user_attrs)) ||
+        (rc = check_attrs(s, "Trial system", u->n_system_attrs, u->system_attrs)))
+        return rc;
+    if (u->n_intermediate && !u->intermediate)
+        return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
+    if (u->set_state && (unsigned)u->state > LOUPE_WAITING)
+        return loupe__error(base, LOUPE_EINVAL,
+                            "Unknown trial state %d; use a loupe_trial_state value.",
+                            (int)u->state);
+    if (!u->set_state && u->n_values > 0)
+        return loupe__error(base, LOUPE_EINVAL,
+                            "Trial values are written together with a state change; set set_state "
+                            "and state.");
+    if (u->set_state && (rc = check_values(s, u->n_values, u->values))) return rc;
+    update_ctx c = {u, 0};
+    rc = loupe__pg_run_tx(s, 1, update_body, &c);
+    if (!rc && state_changed) *state_changed = c.changed;
+    return rc;
+}
+
+/* ------------------------------------------------------------ trial reads */
+
+/* Parsed distributions of one read, keyed by their JSON text (most params of a
+ * study share a few texts, so each is parsed once). */
+typedef struct dist_memo_entry {
+    char *json;
+    loupe_distribution dist;
+} dist_memo_entry;
+
+typedef struct dist_memo {
+    dist_memo_entry *slots; /* open addressing, json NULL = empty */
+    size_t cap, n;
+} dist_memo;
+
+static uint64_t str_hash(const char *p) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+static void memo_free(dist_memo *m) {
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].json) {
+            free(m->slots[i].json);
+            loupe__distribution_free(&m->slots[i].dist);
+        }
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+static int memo_grow(dist_memo *m) {
+    size_t ncap = m->cap ? m->cap * 2 : 32;
+    dist_memo_entry *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].json) continue;
+        size_t j = str_hash(m->slots[i].json) & (ncap - 1);
+        while (ns[j].json) j = (j + 1) & (ncap - 1);
+        ns[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+    return 0;
+}
+
+static int memo_get(pg_storage *s, dist_memo *m, const char *json, int64_t trial_id,
+                    const char *name, const loupe_distribution **out) {
+    if (!json)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "param '%s' of trial_id %lld in %s has no distribution_json", name,
+                            (long long)trial_id, s->where);
+    if ((m->n + 1) * 2 > m->cap && memo_grow(m)) return oom(s);
+    size_t j = str_hash(json) & (m->cap - 1);
+    while (m->slots[j].json) {
+        if (strcmp(m->slots[j].json, json) == 0) {
+            *out = &m->slots[j].dist;
+            return LOUPE_OK;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    char err[256];
+    loupe_distribution d;
+    int rc = loupe__distribution_from_json(json, &d, err, sizeof err);
+    if (rc == LOUPE_ENOMEM) return oom(s);
+    if (rc)
+        return loupe__error(&s->base, LOUPE_ECORRUPT,
+                            "param '%s' of trial_id %lld in %s has an unreadable "
+                            "distribution_json: %s",
+                            name, (long long)trial_id, s->where, err);
+    char *copy = strdup(json);
+    if (!copy) {
+        loupe__distribution_free(&d);
+        return oom(s);
+    }
+    m->slots[j].json = copy;
+    m->slots[j].dist = d;
+    m->n++;
+    *out = &m->slots[j].dist;
+    return LOUPE_OK;
+}
+
+typedef struct read_ctx {
+    int64_t study_id, after;
+    const char *ids; /* "{1,2,3}" */
+    loupe__rec_vec recs; /* built here, handed to the caller after the commit */
+} read_ctx;
+
+static loupe__trial_rec *rec_at(read_ctx *c, size_t *pos, int64_t trial_id) {
+    while (*pos < c->recs.len && c->recs.items[*pos]->t.trial_id < trial_id) (*pos)++;
+    return *pos < c->recs.len && c->recs.items[*pos]->t.trial_id == trial_id ? c->recs.items[*pos]
+                                                                             : NULL;
+}
+
+static int read_trial_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
+    for (int i = 0; i < PQntuples(r); i++) {
+        int64_t tid = loupe__pg_int(r, i, 0);
+        const char *state_text = loupe__pg_text(r, i, 2);
+        int state = parse_state(state_text);
+        if (state < 0)
+            return loupe__error(&s->base, LOUPE_ECORRUPT,
+                                "trials row trial_id=%lld in %s has the unknown state '%.40s' "
+                                "(Optuna writes RUNNING, COMPLETE, PRUNED, FAIL or WAITING)",
+                                (long long)tid, s->where, state_text ? state_text : "NULL");
+        if (loupe__pg_is_null(r, i, 1))
+            return loupe__error(&s->base, LOUPE_ECORRUPT,
+                                "trials row trial_id=%lld in %s has no number", (long long)tid,
+                                s->where);
+        loupe__trial_rec *rec = loupe__trial_rec_new();
+        if (!rec) return oom(s);
+        rec->t.trial_id = tid;
+        rec->t.number = loupe__pg_int(r, i, 1);
+        rec->t.study_id = c->study_id;
+        rec->t.state = (loupe_trial_state)state;
+        int rc;
+        if ((rc = column_datetime(s, r, i, 3, tid, "datetime_start", &rec->t.datetime_start_us)) ||
+            (rc = column_datetime(s, r, i, 4, tid, "datetime_complete",
+                                  &rec->t.datetime_complete_us))) {
+            loupe__trial_rec_release(rec);
+            return rc;
+        }
+        if (loupe__rec_vec_push(&c->recs, rec)) {
+            loupe__trial_rec_release(rec);
+            return oom(s);
+        }
+    }
+    return LOUPE_OK;
+}
+
+static int read_param_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
+    dist_memo memo;
+    memset(&memo, 0, sizeof memo);
+    size_t pos = 0;
+    int rc = LOUPE_OK;
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        int64_t tid = loupe__pg_int(r, i, 0);
+        loupe__trial_rec *rec = rec_at(c, &pos, tid);
+        if (!rec) continue;
+        const char *name = loupe__pg_text(r, i, 1);
+        if (!name) name = "";
+        if (loupe__pg_is_null(r, i, 2)) {
+            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
+                              "param '%s' of trial_id %lld in %s has no value", name,
+                              (long long)tid, s->where);
+            break;
+        }
+        const loupe_distribution *d;
+        if ((rc = memo_get(s, &memo, loupe__pg_text(r, i, 3), tid, name, &d))) break;
+        if (loupe__trial_rec_add_param(rec, name, loupe__pg_double(r, i, 2), d)) rc = oom(s);
+    }
+    memo_free(&memo);
+    return rc;
+}
+
+static int read_body(pg_storage *s, void *vctx) {
+    read_ctx *c = vctx;
+    loupe__rec_vec_clear(&c->recs);
+    int rc = study_exists(s, c->study_id, 0);
+    if (rc) return rc;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, c->study_id);
+    loupe__pgp_int(&p, c->after);
+    loupe__pgp_text(&p, c->ids);
+    PGresult *r;
+
+    if ((rc = run(s, ST_READ_TRIALS, &p, &r, "reading trials"))) return rc;
+    rc = read_trial_rows(s, c, r);
+    PQclear(r);
+    if (rc || c->recs.len == 0) return rc;
+
+    if ((rc = run(s, ST_READ_PARAMS, &p, &r, "reading params"))) return rc;
+    rc = read_param_rows(s, c, r);
+    PQclear(r);
+    if (rc) return rc;
+
+    size_t pos = 0;
+    if ((rc = run(s, ST_READ_VALUES, &p, &r, "reading trial values"))) return rc;
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        int64_t tid = loupe__pg_int(r, i, 0);
+        loupe__trial_rec *rec = rec_at(c, &pos, tid);
+        if (!rec) continue;
+        int64_t objective = loupe__pg_int(r, i, 1);
+        double v;
+        if (objective < 0 || objective > 100000 || column_value(r, i, 2, 3, 0, &v))
+            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
+                              "trial_values row of trial_id %lld (objective %lld) in %s is not "
+                              "in Optuna's form (value_type FINITE with a value, or INF_POS / "
+                              "INF_NEG with NULL)",
+                              (long long)tid, (long long)objective, s->where);
+        else if (loupe__trial_rec_set_value(rec, (size_t)objective, v))
+            rc = oom(s);
+    }
+    PQclear(r);
+    if (rc) return rc;
+
+    pos = 0;
+    if ((rc = run(s, ST_READ_INTER, &p, &r, "reading intermediate values"))) return rc;
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        int64_t tid = loupe__pg_int(r, i, 0);
+        loupe__trial_rec *rec = rec_at(c, &pos, tid);
+        if (!rec) continue;
+        double v;
+        if (column_value(r, i, 2, 3, 1, &v))
+            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
+                              "trial_intermediate_values row of trial_id %lld (step %lld) in %s "
+                              "is not in Optuna's form (type FINITE with a value, or INF_POS / "
+                              "INF_NEG / NAN with NULL)",
+                              (long long)tid, (long long)loupe__pg_int(r, i, 1), s->where);
+        else if (loupe__trial_rec_put_intermediate(rec, loupe__pg_int(r, i, 1), v))
+            rc = oom(s);
+    }
+    PQclear(r);
+    if (rc) return rc;
+
+    for (int sys = 0; sys < 2; sys++) {
+        pos = 0;
+        if ((rc = run(s, sys ? ST_READ_SATTRS : ST_READ_UATTRS, &p, &r,
+                      "reading trial attributes")))
+            return rc;
+        for (int i = 0; !rc && i < PQntuples(r); i++) {
+            loupe__trial_rec *rec = rec_at(c, &pos, loupe__pg_int(r, i, 0));
+            if (!rec) continue;
+            const char *key = loupe__pg_text(r, i, 1);
+            const char *json = loupe__pg_text(r, i, 2);
+            if (!key) key = "";
+            if (!json) json = "null";
+            if (sys ? loupe__trial_rec_add_system_attr(rec, key, json)
+                    : loupe__trial_rec_add_user_attr(rec, key, json))
+                rc = oom(s);
+        }
+        PQclear(r);
+        if (rc) return rc;
+    }
+    return LOUPE_OK;
+}
+
+static int pg_read_trials(loupe_storage *base, int64_t study_id, int64_t after_trial_id,
+                          size_t n_ids, const int64_t *ids, loupe__rec_vec *out) {
+    pg_storage *s = PG(base);
+    if (n_ids && !ids) return loupe__error(base, LOUPE_EINVAL, "ids array is NULL");
+    loupe__buf b;
+    loupe__buf_init(&b, 0);
+    loupe__buf_putc(&b, '{');
+    for (size_t i = 0; i < n_ids; i++) loupe__buf_printf(&b, i ? ",%lld" : "%lld", (long long)ids[i]);
+    loupe__buf_putc(&b, '}');
+    if (b.failed) {
+        loupe__buf_free(&b);
+        return oom(s);
+    }
+    read_ctx c;
+    memset(&c, 0, sizeof c);
+    c.study_id = study_id;
+    c.after = after_trial_id;
+    c.ids = b.data;
+    int rc = loupe__pg_run_tx(s, 0, read_body, &c);
+    loupe__buf_free(&b);
+    size_t i = 0;
+    for (; !rc && i < c.recs.len; i++) {
+        if (loupe__rec_vec_push(out, c.recs.items[i])) {
+            rc = oom(s);
+            break;
+        }
+    }
+    /* the references moved into out stay; the rest are released */
+    for (size_t j = i; j < c.recs.len; j++) loupe__trial_rec_release(c.recs.items[j]);
+    free(c.recs.items);
+    return rc;
+}
+
+typedef struct trial_study_ctx {
+    int64_t trial_id, study_id;
+} trial_study_ctx;
+
+static int trial_study_body(pg_storage *s, void *vctx) {
+    trial_study_ctx *c = vctx;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, c->trial_id);
+    PGresult *r;
+    int rc = run(s, ST_TRIAL_HEAD, &p, &r, "reading a trial");
+    if (rc) return rc;
+    int n = PQntuples(r);
+    c->study_id = n ? loupe__pg_int(r, 0, 2) : 0;
+    PQclear(r);
+    if (n == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No trial with id %lld",
+                            (long long)c->trial_id);
+    return LOUPE_OK;
+}
+
+static int pg_read_trial(loupe_storage *base, int64_t trial_id, loupe__trial_rec **out) {
+    pg_storage *s = PG(base);
+    *out = NULL;
+    trial_study_ctx c = {trial_id, 0};
+    int rc = loupe__pg_run_tx(s, 0, trial_study_body, &c);
+    if (rc) return rc;
+    loupe__rec_vec v;
+    memset(&v, 0, sizeof v);
+    rc = pg_read_trials(base, c.study_id, INT64_MAX, 1, &trial_id, &v);
+    if (!rc && v.len == 0)
+        rc = loupe__error(base, LOUPE_ENOTFOUND, "No trial with id %lld", (long long)trial_id);
+    if (!rc) {
+        *out = v.items[0];
+        v.items[0] = NULL;
+        v.len = 0;
+    }
+    loupe__rec_vec_free(&v);
+    return rc;
+}
+
+typedef struct by_number_ctx {
+    int64_t study_id, number, trial_id;
+} by_number_ctx;
+
+static int by_number_body(pg_storage *s, void *vctx) {
+    by_number_ctx *c = vctx;
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, c->study_id);
+    loupe__pgp_int(&p, c->number);
+    PGresult *r;
+    int rc = run(s, ST_TRIAL_ID_BY_NUMBER, &p, &r, "looking up a trial number");
+    if (rc) return rc;
+    int n = PQntuples(r);
+    c->trial_id = n ? loupe__pg_int(r, 0, 0) : 0;
+    PQclear(r);
+    if (n == 0)
+        return loupe__error(&s->base, LOUPE_ENOTFOUND, "No trial with number %lld in study %lld",
+                            (long long)c->number, (long long)c->study_id);
+    return LOUPE_OK;
+}
+
+static int pg_trial_id_by_number(loupe_storage *base, int64_t study_id, int64_t number,
+                                 int64_t *trial_id) {
+    by_number_ctx c = {study_id, number, 0};
+    int rc = loupe__pg_run_tx(PG(base), 0, by_number_body, &c);
+    if (!rc && trial_id) *trial_id = c.trial_id;
+    return rc;
+}
+
+/*
+ * data_version: a 64-bit hash of the server's current snapshot
+ * (pg_current_snapshot(): xmin, xmax and the in-progress transaction ids). Any
+ * transaction that writes gets a transaction id and changes the snapshot when it
+ * commits or aborts, whoever wrote (loupe, Python Optuna, psql), and a snapshot
+ * that is unchanged means nothing was committed in between. It reads no table
+ * (one round trip to shared memory). Writes to other databases of the same
+ * server change it too: a poller then re-reads for nothing, but never misses a
+ * write. (pg_current_wal_lsn() would also move on writes, but a commit's WAL
+ * record is written before the commit becomes visible, so a poller could read
+ * the new LSN and still miss the data.)
+ */
+static int pg_data_version(loupe_storage *base, uint64_t *version) {
+    pg_storage *s = PG(base);
+    int rc = LOUPE_OK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!s->conn || s->conn_lost || PQstatus(s->conn) != CONNECTION_OK)
+            if ((rc = loupe__pg_connect(s))) return rc;
+        PGresult *r;
+        int id = s->server_version >= 130000 ? ST_SNAPSHOT : ST_SNAPSHOT_OLD;
+        rc = run(s, id, NULL, &r, "reading the data version");
+        if (!rc) {
+            uint64_t h = str_hash(PQgetvalue(r, 0, 0));
+            PQclear(r);
+            if (version) *version = h;
+            return LOUPE_OK;
+        }
+        if (!s->conn_lost) break;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ open / close */
+
+static void pg_close(loupe_storage *base) {
+    pg_storage *s = PG(base);
+    if (!s) return;
+    if (s->conn) PQfinish(s->conn);
+    for (size_t i = 0; i < s->n_dists; i++) dist_entry_free(s->dists[i]);
+    free(s->dists);
+    free(s->conninfo);
+    free(s);
+}
+
+static const loupe__storage_ops pg_ops = {
+    .name = "postgresql",
+    .close = pg_close,
+    .create_study = pg_create_study,
+    .delete_study = pg_delete_study,
+    .find_study = pg_find_study,
+    .get_study = pg_get_study,
+    .list_studies = pg_list_studies,
+    .set_study_attrs = pg_set_study_attrs,
+    .create_trial = pg_create_trial,
+    .claim_waiting_trial = pg_claim_waiting_trial,
+    .update_trial = pg_update_trial,
+    .read_trials = pg_read_trials,
+    .read_trial = pg_read_trial,
+    .trial_id_by_number = pg_trial_id_by_number,
+    .data_version = pg_data_version,
+};
+
+/* A handle that only carries a message (open failed before the ops are usable). */
+static void failed_close(loupe_storage *base) { pg_close(base); }
+static const loupe__storage_ops failed_ops = {.name = "postgresql", .close = failed_close};
+
+static int env_int(const char *name, int def, int min) {
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return (*end || n < min || n > 86400000) ? def : (int)n;
+}
+
+static int revision_error(pg_storage *s, const loupe__pg_inspect *in) {
+    const char *lib = in->library_version[0] ? in->library_version : "an unknown version";
+    if (in->rev_index == -2)
+        return loupe__error(&s->base, LOUPE_ESCHEMA,
+                            "%s holds Optuna tables without an alembic revision stamp; open it "
+                            "once with Python Optuna (RDBStorage) to stamp it",
+                            s->where);
+    if (in->rev_index < 0)
+        return loupe__error(&s->base, LOUPE_ESCHEMA,
+                            "%s was written by a newer Optuna (schema revision '%s', set up by "
+                            "Optuna %s); this loupe reads revisions up to " LOUPE__SCHEMA_HEAD
+                            ". Use a newer loupe, or the Optuna that wrote it.",
+                            s->where, in->revision, lib);
+    if (in->rev_index == LOUPE__PG_REV_300D)
+        return loupe__error(&s->base, LOUPE_ESCHEMA,
+                            "%s is an Optuna database at the old schema revision %s (set up by "
+                            "Optuna %s); loupe needs " LOUPE__SCHEMA_HEAD
+                            ". Run `loupe storage upgrade --storage URL` to upgrade it (Optuna "
+                            "3.2 and later open it afterwards; Optuna 3.1 and older no longer "
+                            "do), or open it with --skip-schema-check.",
+                            s->where, in->revision, lib);
+    return loupe__error(&s->base, LOUPE_ESCHEMA,
+                        "%s is an Optuna database at the old schema revision %s (set up by "
+                        "Optuna %s); loupe needs " LOUPE__SCHEMA_HEAD
+                        ". Upgrade it with `optuna storage upgrade --storage URL` (Optuna 3.2 or "
+                        "later).",
+                        s->where, in->revision, lib);
+}
+
+/* Allocates the handle and connects; the caller checks the return code. */
+static int pg_handle(const char *url, pg_storage **out) {
+    pg_storage *s = calloc(1, sizeof *s);
+    *out = s;
+    if (!s) return LOUPE_ENOMEM;
+    s->base.ops = &failed_ops;
+    loupe__error_clear(&s->base);
+    snprintf(s->base.schema_revision, sizeof s->base.schema_revision, "%s", LOUPE__SCHEMA_HEAD);
+    s->retry_ms = env_int("LOUPE_PG_RETRY_MS", LOUPE__PG_RETRY_MS_DEFAULT, 0);
+    s->quiet = env_int("LOUPE_PG_QUIET", 0, 0) != 0;
+    s->seed = (unsigned)getpid() ^ (unsigned)loupe__now_us();
+    int rc = loupe__pg_parse_url(&s->base, url, &s->conninfo, s->where, sizeof s->where);
+    if (rc) return rc;
+    /* a server that is starting up or shutting down is waited for; anything
+     * else (no server, a wrong password) fails at once with libpq's reason */
+    int64_t deadline = loupe__monotonic_us() + (int64_t)s->retry_ms * 1000;
+    for (int attempt = 1;; attempt++) {
+        rc = loupe__pg_connect(s);
+        if (!rc) return LOUPE_OK;
+        if (!strstr(s->base.errmsg, "starting up") && !strstr(s->base.errmsg, "shutting down"))
+            return rc;
+        if (loupe__monotonic_us() >= deadline) return rc;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+        (void)attempt;
+    }
+}
+
+int loupe__pg_storage_open(const char *url, unsigned flags, loupe_storage **out) {
+    pg_storage *s;
+    *out = NULL;
+    int rc = pg_handle(url, &s);
+    if (!s) return LOUPE_ENOMEM;
+    *out = &s->base;
+    if (rc) return rc;
+
+    loupe__pg_inspect in;
+    if ((rc = loupe__pg_inspect_db(s, &in))) return rc;
+    if (!in.has_studies) {
+        int created = 0;
+        if ((rc = loupe__pg_create_schema(s, &created))) {
+            /* Python may have created it at the same moment: look again */
+            loupe__pg_inspect again;
+            if (loupe__pg_inspect_db(s, &again) || !again.has_studies) return rc;
+        }
+        if ((rc = loupe__pg_inspect_db(s, &in))) return rc;
+    }
+    if (in.rev_index != LOUPE__PG_REV_HEAD &&
+        !(in.rev_index == LOUPE__PG_REV_300D && (flags & LOUPE_OPEN_SKIP_SCHEMA_CHECK)))
+        return revision_error(s, &in);
+    snprintf(s->base.schema_revision, sizeof s->base.schema_revision, "%.39s", in.revision);
+    s->has_heartbeats = in.has_heartbeats;
+    s->base.ops = &pg_ops;
+    loupe__error_clear(&s->base);
+    return LOUPE_OK;
+}
+
+int loupe__pg_storage_upgrade(const char *url, int *upgraded, char **message) {
+    pg_storage *s;
+    *upgraded = 0;
+    int rc = pg_handle(url, &s);
+    if (!s) return LOUPE_ENOMEM;
+    loupe__pg_inspect in;
+    if (!rc) rc = loupe__pg_inspect_db(s, &in);
+    if (!rc && !in.has_studies)
+        rc = loupe__error(&s->base, LOUPE_ECORRUPT,
+                          "%s has no Optuna tables; there is nothing to upgrade", s->where);
+    if (!rc) rc = loupe__pg_upgrade_db(s, upgraded);
+    if (message) {
+        char buf[1200];
+        if (rc)
+            snprintf(buf, sizeof buf, "%s", s->base.errmsg);
+        else if (*upgraded)
+            snprintf(buf, sizeof buf,
+                     "Upgraded %s from v3.0.0.d to " LOUPE__SCHEMA_HEAD
+                     " (Optuna 3.2 and later open it; Optuna 3.1 and older no longer do).",
+                     s->where);
+        else
+            snprintf(buf, sizeof buf, "This storage is up-to-date.");
+        *message = strdup(buf);
+    }
+    pg_close(&s->base);
+    return rc;
+}
