@@ -182,6 +182,11 @@ typedef struct loupe_storage loupe_storage;
 
 /* Open flags. */
 #define LOUPE_OPEN_DEFAULT 0u
+/* Skip fsync on commit (SQLite's synchronous=OFF): several times faster on slow
+ * disks. A crash of the process loses nothing, but a power failure or OS crash
+ * can lose the last commits or damage the file. Use for throwaway studies and
+ * benchmarks, not for hours of human ratings. Ignored by the memory storage. */
+#define LOUPE_OPEN_NOSYNC 2u
 /* Also open a database at revision v3.0.0.d (written by Optuna 3.0/3.1; same
  * tables and columns as v3.2.0.a) without upgrading it, as optuna-dashboard
  * does. Older revisions still need loupe_storage_upgrade(). */

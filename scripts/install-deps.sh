@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev sqlite3
   libcmocka-dev
   python3 python3-optuna
+  libpq-dev postgresql python3-psycopg2
   chromium
 )
 

@@ -136,9 +136,28 @@ static int render_png(int r, int g, int b, void **png, size_t *len) {
     return rc;
 }
 
+/* Writes the trial's note showing its image: "## Trial N" and the image link,
+ * as the tutorial's note. */
+static int write_note(loupe_study *study, loupe_trial *trial, const char *artifact_id) {
+    char path[160], note[256];
+    if (loupe_artifact_path(loupe_study_id(study), loupe_trial_id(trial), artifact_id, path, sizeof path) < 0) {
+        fprintf(stderr, "sunset: '%s' is not an artifact id\n", artifact_id);
+        return -1;
+    }
+    snprintf(note, sizeof note, "## Trial %lld\n\n![generated-image](%s)\n",
+             (long long)loupe_trial_number(trial), path);
+    if (loupe_note_save(study, loupe_trial_id(trial), LOUPE_NOTE_ANY_VERSION, note, NULL, NULL)) {
+        fprintf(stderr, "sunset: saving the note of trial %lld failed: %s\n",
+                (long long)loupe_trial_number(trial), loupe_study_errmsg(study));
+        return -1;
+    }
+    return 0;
+}
+
 /* Renders the trial's colour, uploads it and writes the note (the trial's
  * params must be suggested). Nothing is left half-written: the artifact's
- * metadata is recorded only after its bytes are in place, and the note last. */
+ * metadata is recorded only after its bytes are in place, and the note last,
+ * so a trial with a note is a complete candidate. */
 static int publish(loupe_artifact_store *store, loupe_study *study, loupe_trial *trial, int r, int g,
                    int b) {
     void *png = NULL;
@@ -156,16 +175,7 @@ static int publish(loupe_artifact_store *store, loupe_study *study, loupe_trial 
                 (long long)loupe_trial_number(trial), loupe_study_errmsg(study));
         return -1;
     }
-    char path[160], note[256];
-    loupe_artifact_path(loupe_study_id(study), loupe_trial_id(trial), id, path, sizeof path);
-    snprintf(note, sizeof note, "## Trial %lld\n\n![generated-image](%s)\n",
-             (long long)loupe_trial_number(trial), path);
-    if (loupe_note_save(study, loupe_trial_id(trial), LOUPE_NOTE_ANY_VERSION, note, NULL, NULL)) {
-        fprintf(stderr, "sunset: saving the note of trial %lld failed: %s\n",
-                (long long)loupe_trial_number(trial), loupe_study_errmsg(study));
-        return -1;
-    }
-    return 0;
+    return write_note(study, trial, id);
 }
 
 static int suggest_rgb(loupe_trial *trial, int64_t rgb[3]) {
@@ -195,9 +205,13 @@ static int suggest_and_generate_image(loupe_study *study, loupe_artifact_store *
     return rc;
 }
 
-/* After a crash (kill -9) a RUNNING trial may lack its image or note: finish
- * it from its stored params, or fail it when they were never stored, so the
- * person's queue holds only complete candidates. */
+/* After a crash (kill -9) a RUNNING trial may lack its image or note. The
+ * writes happen in this order: ask (trial row), upload (params + artifact
+ * metadata, one transaction, after the blob is in place), note. So: no params
+ * -> fail the trial (nothing to show); params but no image -> render and
+ * publish it; image but no note -> write the note. The person's queue then
+ * holds only complete candidates. Run one generator per study: a second
+ * generator's trial that is being published right now would look interrupted. */
 static int repair_running_trials(loupe_study *study, loupe_artifact_store *store, int quiet) {
     loupe_trial_list *list;
     if (loupe_study_get_trials(study, LOUPE_STATE_BIT(LOUPE_RUNNING), &list)) {
@@ -208,30 +222,58 @@ static int repair_running_trials(loupe_study *study, loupe_artifact_store *store
     for (size_t i = 0; i < loupe_trial_list_count(list) && rc == 0; i++) {
         const loupe_frozen_trial *ft = loupe_trial_list_at(list, i);
         loupe_artifact_list *arts = NULL;
-        size_t n_arts = 0;
-        if (loupe_artifact_list_get(study, ft, &arts) == LOUPE_OK) n_arts = loupe_artifact_list_count(arts);
-        loupe_artifact_list_free(arts);
+        if (loupe_artifact_list_get(study, ft, &arts)) {
+            fprintf(stderr, "sunset: reading the artifacts of trial %lld failed: %s\n", (long long)ft->number,
+                    loupe_study_errmsg(study));
+            rc = -1;
+            break;
+        }
         int64_t version = 0;
         char *body = NULL;
-        loupe_note_get(study, ft->trial_id, &version, &body);
+        if (loupe_note_get(study, ft->trial_id, &version, &body)) {
+            fprintf(stderr, "sunset: reading the note of trial %lld failed: %s\n", (long long)ft->number,
+                    loupe_study_errmsg(study));
+            loupe_artifact_list_free(arts);
+            rc = -1;
+            break;
+        }
         loupe_free(body);
-        if (n_arts > 0 && version > 0) continue;
+        size_t n_arts = loupe_artifact_list_count(arts);
+        if (n_arts > 0 && version > 0) { /* complete: waiting for its rating */
+            loupe_artifact_list_free(arts);
+            continue;
+        }
         loupe_trial *trial;
-        if (loupe_study_trial(study, ft->number, &trial)) continue;
+        if (loupe_study_trial(study, ft->number, &trial)) {
+            fprintf(stderr, "sunset: opening trial %lld failed: %s\n", (long long)ft->number,
+                    loupe_study_errmsg(study));
+            loupe_artifact_list_free(arts);
+            rc = -1;
+            break;
+        }
         const loupe_param *p[3] = {loupe_frozen_trial_param(ft, "r"), loupe_frozen_trial_param(ft, "g"),
                                    loupe_frozen_trial_param(ft, "b")};
-        if (p[0] && p[1] && p[2] && n_arts == 0) {
+        const char *how;
+        if (!(p[0] && p[1] && p[2])) {
+            how = "failed: interrupted before its params were stored";
+            rc = loupe_trial_set_user_attr(trial, "sunset:failed", "\"interrupted before its image was stored\"");
+            if (rc == 0) rc = loupe_trial_tell(trial, LOUPE_FAIL, 0, NULL, LOUPE_TELL_SKIP_IF_FINISHED);
+            if (rc) fprintf(stderr, "sunset: failing trial %lld failed: %s\n", (long long)ft->number,
+                            loupe_trial_errmsg(trial));
+        } else if (n_arts == 0) {
+            how = "image and note written after a restart";
             rc = publish(store, study, trial, (int)p[0]->internal, (int)p[1]->internal, (int)p[2]->internal);
-            if (!quiet && rc == 0) printf("trial %lld: finished after a restart\n", (long long)ft->number);
         } else {
-            loupe_trial_set_user_attr(trial, "sunset:failed", "\"interrupted before its image was stored\"");
-            loupe_trial_tell(trial, LOUPE_FAIL, 0, NULL, LOUPE_TELL_SKIP_IF_FINISHED);
-            if (!quiet) printf("trial %lld: failed (interrupted before its image was stored)\n", (long long)ft->number);
+            how = "note written after a restart";
+            rc = write_note(study, trial, loupe_artifact_list_at(arts, 0)->artifact_id);
         }
+        if (rc == 0 && !quiet) printf("trial %lld: %s\n", (long long)ft->number, how);
         loupe_trial_free(trial);
+        loupe_artifact_list_free(arts);
     }
     loupe_trial_list_free(list);
-    return rc;
+    fflush(stdout);
+    return rc ? -1 : 0;
 }
 
 static int setup_study(loupe_storage *storage, const options *o, loupe_study **out) {
@@ -275,12 +317,14 @@ fail:
 }
 
 /* Sleeps until someone else writes to the storage (a rating, usually), polling
- * its cheap data-version counter every 20 ms, or until a stop is requested. */
+ * its cheap data-version counter every 10 ms, or until a stop is requested.
+ * (The tutorial sleeps a whole second; this way a rated trial is replaced
+ * within a few tens of milliseconds.) */
 static void wait_for_change(loupe_storage *storage) {
     uint64_t start = 0, now = 0;
     loupe_storage_data_version(storage, &start);
-    struct timespec ts = {0, 20 * 1000000L};
-    for (int i = 0; i < 50 && !stop_requested; i++) { /* re-check at least every second */
+    struct timespec ts = {0, 10 * 1000000L};
+    for (int i = 0; i < 100 && !stop_requested; i++) { /* re-check at least every second */
         nanosleep(&ts, NULL);
         if (loupe_storage_data_version(storage, &now) || now != start) return;
     }
@@ -294,6 +338,7 @@ int main(int argc, char **argv) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* a stop waits for the current trial; no EINTR inside SQLite */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
@@ -314,6 +359,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "sunset: %s\n", loupe_artifact_store_errmsg(store));
         goto cleanup;
     }
+    /* Blobs whose upload a crash cut short are temporary files: remove old ones. */
+    size_t n_swept = 0;
+    if (loupe_artifact_store_fs_sweep(store, 60, &n_swept) == LOUPE_OK && n_swept && !o.quiet)
+        printf("sunset: removed %zu unfinished upload(s) left by a crash\n", n_swept);
     if (setup_study(storage, &o, &study)) goto cleanup;
     if (repair_running_trials(study, store, o.quiet)) goto cleanup;
     if (!o.quiet) {

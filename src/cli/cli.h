@@ -171,6 +171,8 @@ extern const cli_command cli_cmd_ask;
 extern const cli_command cli_cmd_tell;
 extern const cli_command cli_cmd_storage_upgrade;
 extern const cli_command cli_cmd_dashboard;
+extern const cli_command cli_cmd_demo;     /* cli_demo.c */
+extern const cli_command cli_cmd_generate; /* cli_generate.c */
 /* `loupe dashboard` parses its own command line (optuna-dashboard's, where -v
  * is --version): main() hands it argv and the verb's position (cli_dashboard.c). */
 int cli_dashboard_main(cli_ctx *ctx, int argc, char **argv, int verb_pos);

@@ -13,13 +13,79 @@
 #include "core/trial_rec.h"
 #include "util/pyjson.h"
 
-/* Lowers high onto the grid low + k*step, tolerating the rounding of decimal
- * inputs such as (0.3 - 0) / 0.1, as Optuna's Decimal arithmetic does. */
+/* A finite double as Python's Decimal(str(v)) sees it: mantissa * 10^exp. */
+typedef struct decimal_value {
+    __int128 mantissa;
+    int exp;
+} decimal_value;
+
+static int to_decimal(double v, decimal_value *out) {
+    loupe__buf b;
+    loupe__buf_init(&b, 64);
+    loupe__pyjson_double(&b, v);
+    if (b.failed) {
+        loupe__buf_free(&b);
+        return -1;
+    }
+    __int128 m = 0;
+    int exp = 0, neg = 0, after_dot = 0, digits = 0, rc = 0;
+    for (const char *p = b.data; *p; p++) {
+        if (*p == '-') neg = 1;
+        else if (*p == '.') after_dot = 1;
+        else if (*p >= '0' && *p <= '9') {
+            if (++digits > 30) rc = -1;
+            m = m * 10 + (*p - '0');
+            if (after_dot) exp--;
+        } else if (*p == 'e') {
+            exp += atoi(p + 1);
+            break;
+        } else rc = -1; /* NaN, Infinity */
+    }
+    loupe__buf_free(&b);
+    out->mantissa = neg ? -m : m;
+    out->exp = exp;
+    return rc;
+}
+
+/* Rescales a to exponent exp (exp <= a->exp); -1 on overflow. */
+static int rescale(decimal_value *a, int exp) {
+    for (; a->exp > exp; a->exp--) {
+        if (a->mantissa > ((__int128)1 << 120) || a->mantissa < -((__int128)1 << 120)) return -1;
+        a->mantissa *= 10;
+    }
+    return 0;
+}
+
+/* Lowers high onto the grid low + k*step exactly as Optuna does it, in decimal
+ * arithmetic on the values' shortest representations (so 0..1 step 0.3 gives
+ * 0.9, not 0.8999999999999999). Falls back to binary arithmetic for values too
+ * far apart in magnitude. */
 static double adjust_high(double low, double high, double step) {
-    double r = high - low;
-    double k = round(r / step);
-    if (fabs(k * step - r) <= 1e-12 * fmax(1.0, fabs(r))) return high;
-    k = floor(r / step);
+    decimal_value l, h, st;
+    if (to_decimal(low, &l) == 0 && to_decimal(high, &h) == 0 && to_decimal(step, &st) == 0) {
+        int e = l.exp < h.exp ? l.exp : h.exp;
+        if (st.exp < e) e = st.exp;
+        if (rescale(&l, e) == 0 && rescale(&h, e) == 0 && rescale(&st, e) == 0 && st.mantissa > 0) {
+            __int128 r = h.mantissa - l.mantissa;
+            if (r % st.mantissa == 0) return high;
+            __int128 adjusted = (r / st.mantissa) * st.mantissa + l.mantissa;
+            char text[64];
+            int neg = adjusted < 0;
+            unsigned __int128 u = neg ? (unsigned __int128)(-adjusted) : (unsigned __int128)adjusted;
+            char digits[48];
+            int n = 0;
+            do {
+                digits[n++] = (char)('0' + (int)(u % 10));
+                u /= 10;
+            } while (u);
+            int pos = 0;
+            if (neg) text[pos++] = '-';
+            while (n > 0) text[pos++] = digits[--n];
+            snprintf(text + pos, sizeof text - (size_t)pos, "e%d", e);
+            return strtod(text, NULL);
+        }
+    }
+    double k = floor((high - low) / step);
     return k * step + low;
 }
 

@@ -413,7 +413,7 @@ static int tpe_sample_relative(loupe_sampler *base, loupe_study *study, loupe_tr
     size_t n_parts = s->o.group ? s->hist.n_groups : (s->hist.inter_set ? 1 : 0);
     int enough = s->hist.n_recs >= (size_t)s->o.n_startup_trials;
     for (size_t p = 0; p < n_parts && enough && rc == LOUPE_OK; p++) {
-        size_t n_dims;
+        size_t n_dims = 0;
         dim *dims = space_dims(s, &parts[p], &n_dims);
         double *vals = malloc((n_dims ? n_dims : 1) * sizeof *vals);
         if (!dims || !vals)

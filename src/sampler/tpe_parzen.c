@@ -13,6 +13,7 @@
 #include "sampler/tpe_math.h"
 
 #define TPE_EPS 1e-12
+#define LOG_SQRT_2PI 0.91893853320467274178
 
 void loupe__tpe_parzen_free(loupe__tpe_parzen *pe) {
     if (!pe) return;
@@ -24,7 +25,9 @@ void loupe__tpe_parzen_free(loupe__tpe_parzen *pe) {
             free(k->a);
             free(k->b);
             free(k->log_mass);
+            free(k->log_norm);
             free(k->probs);
+            free(k->log_probs);
         }
     }
     free(pe->dims);
@@ -70,11 +73,31 @@ typedef struct {
     size_t i;
 } keyed;
 
-static int keyed_cmp(const void *pa, const void *pb) {
-    const keyed *a = pa, *b = pb;
-    if (a->v < b->v) return -1;
-    if (a->v > b->v) return 1;
-    return (a->i > b->i) - (a->i < b->i);
+/* Stable merge sort by value (typed: this runs for every dimension of every
+ * estimator, so no comparator calls). tmp has room for n entries. */
+static void keyed_sort(keyed *a, keyed *tmp, size_t n) {
+    if (n < 2) return;
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            keyed x = a[i];
+            size_t j = i;
+            while (j > 0 && a[j - 1].v > x.v) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    keyed_sort(a, tmp, h);
+    keyed_sort(a + h, tmp, n - h);
+    if (!(a[h].v < a[h - 1].v)) return; /* already in order */
+    size_t i = 0, j = h, o = 0;
+    while (i < h && j < n) tmp[o++] = a[j].v < a[i].v ? a[j++] : a[i++];
+    while (i < h) tmp[o++] = a[i++];
+    while (j < n) tmp[o++] = a[j++];
+    memcpy(a, tmp, n * sizeof *a);
 }
 
 /* Bandwidths of n observation kernels at mus (kernel space) on [low, high]:
@@ -84,7 +107,7 @@ static int keyed_cmp(const void *pa, const void *pb) {
 static int neighbour_sigmas(const double *mus, size_t n, double low, double high, size_t n_kernels,
                             const loupe__tpe_pe_params *p, double *sigmas) {
     if (n == 0) return LOUPE_OK;
-    keyed *k = malloc(n * sizeof *k);
+    keyed *k = malloc(2 * n * sizeof *k);
     double *s = malloc((n + 2) * sizeof *s);
     if (!k || !s) {
         free(k);
@@ -95,7 +118,7 @@ static int neighbour_sigmas(const double *mus, size_t n, double low, double high
         k[i].v = mus[i];
         k[i].i = i;
     }
-    qsort(k, n, sizeof *k, keyed_cmp);
+    keyed_sort(k, k + n, n);
     s[0] = low;
     for (size_t i = 0; i < n; i++) s[i + 1] = k[i].v;
     s[n + 1] = high;
@@ -150,7 +173,9 @@ static int build_numerical(loupe__tpe_kdim *kd, const loupe_distribution *dist, 
     kd->a = malloc(n_kernels * sizeof(double));
     kd->b = malloc(n_kernels * sizeof(double));
     kd->log_mass = malloc(n_kernels * sizeof(double));
-    if (!kd->mu || !kd->sigma || !kd->a || !kd->b || !kd->log_mass) return LOUPE_ENOMEM;
+    kd->log_norm = malloc(n_kernels * sizeof(double));
+    if (!kd->mu || !kd->sigma || !kd->a || !kd->b || !kd->log_mass || !kd->log_norm)
+        return LOUPE_ENOMEM;
     for (size_t i = 0; i < n_obs; i++) {
         double v = obs[i * stride];
         kd->mu[i] = kd->is_log ? log(v) : v;
@@ -165,6 +190,7 @@ static int build_numerical(loupe__tpe_kdim *kd, const loupe_distribution *dist, 
         kd->a[k] = (low - kd->mu[k]) / kd->sigma[k];
         kd->b[k] = (high - kd->mu[k]) / kd->sigma[k];
         kd->log_mass[k] = loupe__tpe_log_gauss_mass(kd->a[k], kd->b[k]);
+        kd->log_norm[k] = -log(kd->sigma[k]) - kd->log_mass[k] - LOG_SQRT_2PI;
     }
     return LOUPE_OK;
 }
@@ -176,9 +202,13 @@ static int build_categorical(loupe__tpe_kdim *kd, const loupe_distribution *dist
     kd->categorical = 1;
     kd->n_choices = c;
     kd->probs = malloc(n_kernels * c * sizeof(double));
-    if (!kd->probs) return LOUPE_ENOMEM;
+    kd->log_probs = malloc(n_kernels * c * sizeof(double));
+    if (!kd->probs || !kd->log_probs) return LOUPE_ENOMEM;
     if (n_obs == 0) {
-        for (size_t j = 0; j < c; j++) kd->probs[j] = 1.0 / (double)c;
+        for (size_t j = 0; j < c; j++) {
+            kd->probs[j] = 1.0 / (double)c;
+            kd->log_probs[j] = log(kd->probs[j]);
+        }
         return LOUPE_OK;
     }
     /* Every row starts at prior_weight / n_kernels; an observation row gets +1
@@ -194,7 +224,10 @@ static int build_categorical(loupe__tpe_kdim *kd, const loupe_distribution *dist
         double sum = 0.0;
         for (size_t j = 0; j < c; j++) sum += row[j];
         if (sum == 0.0) sum = 1.0;
-        for (size_t j = 0; j < c; j++) row[j] /= sum;
+        for (size_t j = 0; j < c; j++) {
+            row[j] /= sum;
+            kd->log_probs[k * c + j] = log(row[j]);
+        }
     }
     return LOUPE_OK;
 }
@@ -308,70 +341,99 @@ int loupe__tpe_parzen_sample(const loupe__tpe_parzen *pe, loupe__rng *rng, size_
     return LOUPE_OK;
 }
 
+/*
+ * log p(x) = logsumexp_k(log w_k + sum_d log K_kd(x_d)). Kernels are visited in
+ * the outer loop with a running (online) log-sum-exp per point, so memory stays
+ * O(points) however many kernels there are. A grid dimension evaluates each
+ * distinct candidate value once per kernel (grid values repeat often).
+ */
 int loupe__tpe_parzen_log_pdf(const loupe__tpe_parzen *pe, const double *x, size_t n, double *out) {
     size_t nk = pe->n_kernels, D = pe->n_dims;
     if (n == 0) return LOUPE_OK;
-    double *m = calloc(n * nk, sizeof *m);   /* per (sample, kernel) sums of log terms */
-    double *cell = malloc(n * nk * sizeof *cell); /* one discrete dimension's terms */
-    if (!m || !cell) {
-        free(m);
-        free(cell);
-        return LOUPE_ENOMEM;
-    }
+    size_t nd = D ? D : 1;
+    double *xt = malloc(n * nd * sizeof *xt);      /* continuous: value in kernel space */
+    size_t *uidx = malloc(n * nd * sizeof *uidx);  /* grid: index of the distinct value */
+    double *left = malloc(n * nd * sizeof *left);  /* grid: cell bounds of distinct values */
+    double *right = malloc(n * nd * sizeof *right);
+    size_t *n_uniq = calloc(nd, sizeof *n_uniq);
+    double *cell = malloc(n * nd * sizeof *cell);  /* grid: per-kernel cell terms */
+    double *mx = malloc(n * sizeof *mx), *sm = malloc(n * sizeof *sm);
+    int rc = LOUPE_ENOMEM;
+    if (!xt || !uidx || !left || !right || !n_uniq || !cell || !mx || !sm) goto cleanup;
+
     for (size_t d = 0; d < D; d++) {
         const loupe__tpe_kdim *kd = &pe->dims[d];
+        if (kd->categorical) continue;
         for (size_t i = 0; i < n; i++) {
             double xv = x[i * D + d];
-            double *row = &m[i * nk];
-            if (kd->categorical) {
-                size_t c = (size_t)xv;
-                for (size_t k = 0; k < nk; k++) row[k] += log(kd->probs[k * kd->n_choices + c]);
-            } else if (kd->step > 0) {
-                /* Grid values repeat often among the candidates: compute each
-                 * distinct value's cell masses once. */
-                double *t = &cell[i * nk];
-                size_t same = i;
-                for (size_t j = 0; j < i; j++)
-                    if (x[j * D + d] == xv) {
-                        same = j;
-                        break;
-                    }
-                if (same != i) {
-                    memcpy(t, &cell[same * nk], nk * sizeof *t);
-                } else {
-                    double left = xv - kd->step / 2, right = xv + kd->step / 2;
-                    if (kd->is_log) {
-                        left = log(left);
-                        right = log(right);
-                    }
-                    for (size_t k = 0; k < nk; k++) {
-                        double mu = kd->mu[k], s = kd->sigma[k];
-                        t[k] = loupe__tpe_log_gauss_mass((left - mu) / s, (right - mu) / s) -
-                               kd->log_mass[k];
-                    }
-                }
-                for (size_t k = 0; k < nk; k++) row[k] += t[k];
-            } else {
-                double xt = kd->is_log ? log(xv) : xv;
-                for (size_t k = 0; k < nk; k++)
-                    row[k] += loupe__tpe_truncnorm_logpdf(xt, kd->a[k], kd->b[k], kd->mu[k],
-                                                          kd->sigma[k], kd->log_mass[k]);
+            if (kd->step <= 0) {
+                xt[d * n + i] = kd->is_log ? log(xv) : xv;
+                continue;
             }
+            size_t u = 0;
+            while (u < n_uniq[d] && x[uidx[d * n + u] * D + d] != xv) u++;
+            if (u == n_uniq[d]) {
+                /* first occurrence: remember the point that has it */
+                uidx[d * n + u] = i;
+                double l = xv - kd->step / 2, r = xv + kd->step / 2;
+                left[d * n + u] = kd->is_log ? log(l) : l;
+                right[d * n + u] = kd->is_log ? log(r) : r;
+                n_uniq[d]++;
+            }
+            xt[d * n + i] = (double)u; /* grid dims keep the distinct-value index here */
         }
     }
     for (size_t i = 0; i < n; i++) {
-        double *row = &m[i * nk];
-        double mx = -INFINITY;
-        for (size_t k = 0; k < nk; k++) {
-            row[k] += pe->log_weights[k];
-            if (row[k] > mx) mx = row[k];
-        }
-        if (mx == -INFINITY) mx = 0.0; /* all zero probability: avoid -inf - -inf */
-        double s = 0.0;
-        for (size_t k = 0; k < nk; k++) s += exp(row[k] - mx);
-        out[i] = log(s) + mx;
+        mx[i] = -INFINITY;
+        sm[i] = 0.0;
     }
-    free(m);
+    for (size_t k = 0; k < nk; k++) {
+        double lw = pe->log_weights[k];
+        if (lw == -INFINITY) continue; /* a zero-weight kernel adds nothing */
+        for (size_t d = 0; d < D; d++) {
+            const loupe__tpe_kdim *kd = &pe->dims[d];
+            if (kd->categorical || kd->step <= 0) continue;
+            double mu = kd->mu[k], s = kd->sigma[k], lm = kd->log_mass[k];
+            for (size_t u = 0; u < n_uniq[d]; u++)
+                cell[d * n + u] = loupe__tpe_log_gauss_mass((left[d * n + u] - mu) / s,
+                                                            (right[d * n + u] - mu) / s) -
+                                  lm;
+        }
+        for (size_t i = 0; i < n; i++) {
+            double v = lw;
+            for (size_t d = 0; d < D && v != -INFINITY; d++) {
+                const loupe__tpe_kdim *kd = &pe->dims[d];
+                if (kd->categorical) {
+                    v += kd->log_probs[k * kd->n_choices + (size_t)x[i * D + d]];
+                } else if (kd->step > 0) {
+                    v += cell[d * n + (size_t)xt[d * n + i]];
+                } else {
+                    double z = (xt[d * n + i] - kd->mu[k]) / kd->sigma[k];
+                    if (z < kd->a[k] || z > kd->b[k])
+                        v = -INFINITY;
+                    else
+                        v += -0.5 * z * z + kd->log_norm[k];
+                }
+            }
+            if (v == -INFINITY) continue;
+            if (v > mx[i]) {
+                sm[i] = sm[i] * exp(mx[i] - v) + 1.0; /* exp(-inf) = 0 on the first term */
+                mx[i] = v;
+            } else {
+                sm[i] += exp(v - mx[i]); /* NaN propagates, as in numpy */
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) out[i] = mx[i] == -INFINITY && sm[i] == 0.0 ? -INFINITY : mx[i] + log(sm[i]);
+    rc = LOUPE_OK;
+cleanup:
+    free(xt);
+    free(uidx);
+    free(left);
+    free(right);
+    free(n_uniq);
     free(cell);
-    return LOUPE_OK;
+    free(mx);
+    free(sm);
+    return rc;
 }

@@ -31,9 +31,11 @@ typedef struct loupe__tpe_kdim {
     double *mu, *sigma; /* n_kernels each, in the kernel space */
     double *a, *b;      /* standardized bounds per kernel: (alow - mu) / sigma, ... */
     double *log_mass;   /* log of each kernel's mass on [a, b] */
+    double *log_norm;   /* continuous: -log(sigma) - log_mass - log(sqrt(2 pi)) */
     /* categorical */
     size_t n_choices;
-    double *probs; /* n_kernels rows of n_choices */
+    double *probs;     /* n_kernels rows of n_choices */
+    double *log_probs; /* their logs */
 } loupe__tpe_kdim;
 
 typedef struct loupe__tpe_parzen {

@@ -20,10 +20,6 @@ void loupe__tpe_rec_free(loupe__tpe_rec *r) {
     r->n_values = r->n_pv = 0;
 }
 
-double loupe__tpe_rec_param(const loupe__tpe_rec *r, size_t id) {
-    return id < r->n_pv ? r->pv[id] : NAN;
-}
-
 typedef const loupe__tpe_rec *recp;
 typedef int (*rec_cmp)(recp a, recp b, const void *ctx);
 

@@ -7,6 +7,7 @@
 #ifndef LOUPE_SAMPLER_TPE_SPLIT_H
 #define LOUPE_SAMPLER_TPE_SPLIT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,9 @@ typedef struct loupe__tpe_rec {
 
 void loupe__tpe_rec_free(loupe__tpe_rec *r);
 /* The internal value of param id in r, or NaN when absent. */
-double loupe__tpe_rec_param(const loupe__tpe_rec *r, size_t id);
+static inline double loupe__tpe_rec_param(const loupe__tpe_rec *r, size_t id) {
+    return id < r->n_pv ? r->pv[id] : (double)NAN;
+}
 
 /*
  * Splits the n records into below and above (arrays of at least n pointers):

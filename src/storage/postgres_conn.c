@@ -93,6 +93,27 @@ int loupe__pg_is_url(const char *url) {
     return strncmp(p, "://", 3) == 0;
 }
 
+/* Replaces every occurrence of the URL's password in msg by "***" (libpq quotes
+ * the whole URI in some of its parse errors). */
+static void redact_password(const char *url, char *msg) {
+    const char *auth = strstr(url, "://");
+    if (!auth) return;
+    auth += 3;
+    const char *at = strchr(auth, '@');
+    const char *colon = strchr(auth, ':');
+    if (!at || !colon || colon > at || at - colon < 2) return;
+    size_t plen = (size_t)(at - colon - 1);
+    char pw[256];
+    if (plen >= sizeof pw) plen = sizeof pw - 1;
+    memcpy(pw, colon + 1, plen);
+    pw[plen] = 0;
+    char *hit;
+    while ((hit = strstr(msg, pw)) != NULL) {
+        memmove(hit + 3, hit + plen, strlen(hit + plen) + 1);
+        memcpy(hit, "***", 3);
+    }
+}
+
 int loupe__pg_parse_url(loupe_storage *s, const char *url, char **conninfo, char *where,
                         size_t where_cap) {
     *conninfo = NULL;
@@ -113,9 +134,9 @@ int loupe__pg_parse_url(loupe_storage *s, const char *url, char **conninfo, char
         char msg[400];
         snprintf(msg, sizeof msg, "%s", err ? err : "out of memory");
         msg[strcspn(msg, "\n")] = 0;
+        redact_password(url, msg);
         PQfreemem(err);
         free(ci);
-        /* the URL itself may hold a password: name only its scheme */
         return loupe__error(s, LOUPE_EURL,
                             "Malformed PostgreSQL URL (%s). Write "
                             "postgresql://user:password@host:port/dbname, or "

@@ -1719,10 +1719,15 @@ static int open_file(sq_storage *s, const char *path, unsigned flags) {
         s->base.read_only = 1;
     }
     if (rc) return rc;
-    return LOUPE_OK;
+    goto tune;
 
 ready:
     s->has_heartbeats = 1;
+tune:
+    /* durability is the default; NOSYNC skips fsync (safe against process crashes only) */
+    if ((flags & LOUPE_OPEN_NOSYNC) &&
+        sqlite3_exec(s->db, "PRAGMA synchronous=OFF", NULL, NULL, NULL) != SQLITE_OK)
+        return loupe__sq_fail(&s->base, s->db, sqlite3_errcode(s->db), path, "setting synchronous=OFF");
     return LOUPE_OK;
 }
 

@@ -123,7 +123,7 @@ struct loupe_storage {
     char errmsg[1024];
     int errcode;
     char schema_revision[40];
-    int read_only; /* opened with LOUPE_OPEN_SKIP_SCHEMA_CHECK at an old revision */
+    int read_only; /* the file is not writable by this process: writes are refused */
 };
 
 /* Constructors, called by loupe_storage_open after the URL is parsed. Each sets

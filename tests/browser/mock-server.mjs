@@ -323,9 +323,7 @@ export function startMock({ port = 0, basePath = "", dist = path.resolve(here, "
           res.writeHead(200, { "Content-Type": "application/json" });
           return res.end(s.cache);
         }
-        const d = model.detailJson(s);
-        d.trials = d.trials.slice(after);
-        return json(res, 200, d);
+        return json(res, 200, { ...model.infoJson(s), trials: s.trials.slice(after).map((t) => model.trialJson(s, t)) });
       }
       if ((m = /^\/api\/studies\/(\d+)\/param_importances$/.exec(p))) return json(res, 200, { param_importances: importances(model.study(m[1]), model) });
       if ((m = /^\/api\/studies\/(\d+)\/note$/.exec(p)) && req.method === "PUT") {

@@ -66,18 +66,24 @@ for asset in "$ASSETS"/*.db; do
     same_dumps "$WORK/$name-py2.json" "$WORK/$name-loupe2.json" "$name after loupe's writes"
 done
 
-step "loupe storage upgrade (CLI)"
+step "loupe storage upgrade (CLI), as the refusal message says"
 if [ -n "${LOUPE_BIN:-}" ] && [ -x "$LOUPE_BIN" ]; then
     CL=$WORK/cli.db
     cp "$ASSETS/2.4.0.a.db" "$CL"
     chmod u+w "$CL"
-    "$LOUPE_BIN" storage upgrade "$(url_of "$CL")" >"$WORK/cli.out" 2>&1 ||
-        die "loupe storage upgrade failed: $(cat "$WORK/cli.out")"
+    "$DRIVER" revision "$(url_of "$CL")" >/dev/null 2>"$WORK/cli.err" && die "2.4.0.a opened without upgrade"
+    # the command between backticks in the message, e.g. `loupe storage upgrade --storage URL`
+    cmd=$(grep -o '`loupe storage upgrade[^`]*`' "$WORK/cli.err" | head -1 | tr -d '`')
+    [ -n "$cmd" ] || die "the refusal names no loupe storage upgrade command: $(cat "$WORK/cli.err")"
+    read -r -a words <<<"${cmd#loupe }"
+    "$LOUPE_BIN" "${words[@]}" >"$WORK/cli.out" 2>&1 ||
+        die "the suggested command '$cmd' failed: $(cat "$WORK/cli.out")"
     [ "$(drv revision "$(url_of "$CL")")" = "ok v3.2.0.a" ] || die "the CLI upgrade left another revision"
     drv dump "$(url_of "$CL")" >"$WORK/cli.json"
     same_dumps "$WORK/2.4.0.a-loupe.json" "$WORK/cli.json" "CLI upgrade vs library upgrade"
-    "$LOUPE_BIN" storage upgrade "$(url_of "$CL")" >"$WORK/cli2.out" 2>&1 ||
+    "$LOUPE_BIN" storage upgrade --storage "$(url_of "$CL")" >"$WORK/cli2.out" 2>&1 ||
         die "a second loupe storage upgrade failed: $(cat "$WORK/cli2.out")"
+    grep -q "up-to-date" "$WORK/cli2.out" || die "a second upgrade did not say up-to-date: $(cat "$WORK/cli2.out")"
 else
     echo "(the loupe CLI is not built; LOUPE_BIN='${LOUPE_BIN:-}'): CLI part not run"
 fi

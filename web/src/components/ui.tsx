@@ -89,3 +89,11 @@ export function Spinner({ label = "Loading…" }: { label?: string }) {
     </div>
   );
 }
+
+/** Shown while a study loads: how many trials and how much has arrived. */
+export function StudyLoading({ s }: { s: { received: number; tailCounts: { running: number; complete: number; pruned: number; fail: number; waiting: number } | null } }) {
+  const c = s.tailCounts;
+  const n = c ? c.running + c.complete + c.pruned + c.fail + c.waiting : null;
+  const mb = s.received / 1048576;
+  return <Spinner label={`Loading ${n ? n.toLocaleString() + " trials" : "study"}…${mb >= 1 ? ` ${mb.toFixed(0)} MB received` : ""}`} />;
+}

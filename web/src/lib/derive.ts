@@ -23,6 +23,10 @@ export function memo<T>(s: StudyData, key: string, fn: () => T): T {
 export type Counts = Record<TrialState, number>;
 
 export function counts(s: StudyData): Counts {
+  if (s.tail && s.tailCounts) {
+    const c = s.tailCounts;
+    return { Complete: c.complete, Pruned: c.pruned, Fail: c.fail, Running: c.running, Waiting: c.waiting };
+  }
   return memo(s, "counts", () => {
     const c: Counts = { Complete: 0, Pruned: 0, Fail: 0, Running: 0, Waiting: 0 };
     for (const t of s.trials) c[t.state]++;
@@ -38,7 +42,7 @@ export function bestNumbers(s: StudyData): Set<number> {
     const set = new Set(bt.map((t) => t.number));
     if (s.info && s.info.directions.length === 1 && bt.length && bt[0].values) {
       const b = num(bt[0].values[0]);
-      for (const t of s.trials) if (t.state === "Complete" && t.values && num(t.values[0]) === b && isFeasible(t)) set.add(t.number);
+      for (const t of s.tail ?? s.trials) if (t.state === "Complete" && t.values && num(t.values[0]) === b && isFeasible(t)) set.add(t.number);
     }
     return set;
   });

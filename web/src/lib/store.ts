@@ -4,7 +4,8 @@
 // microtask, so a burst of events costs one re-render and nothing is ever re-polled.
 import { useEffect, useState } from "preact/hooks";
 import { api, url } from "./api";
-import type { Meta, StudyInfo, StudySummary, Trial } from "./types";
+import type { StudyDetailWire } from "./types";
+import type { Meta, StudyInfo, StudySummary, Trial, TrialCounts } from "./types";
 import { toast } from "./toast";
 
 export interface StudyData {
@@ -16,6 +17,13 @@ export interface StudyData {
   version: number;
   error: string | null;
   deleted: boolean;
+  /** While a large study's full trial list loads: its newest trials (by number), so the
+   *  rating queue can start at once; null once `trials` holds everything. */
+  tail: Trial[] | null;
+  /** Trial counts from the study list, used while `tail` stands in for the trials. */
+  tailCounts: TrialCounts | null;
+  /** Bytes of the full trial list received so far (progress while loading). */
+  received: number;
 }
 
 type Listener = () => void;
@@ -108,6 +116,17 @@ function bump(): void {
 /** Replaces or appends trials (by number). */
 export function applyTrials(studyId: number, trials: Trial[]): void {
   if (!study || study.id !== studyId) return;
+  if (study.tail) {
+    // Full list still loading: keep the tail current (events are re-applied afterwards).
+    const tail = study.tail;
+    for (const t of trials) {
+      const i = tail.findIndex((x) => x.number === t.number);
+      if (i >= 0) tail[i] = t;
+      else if (!tail.length || t.number > tail[tail.length - 1].number) tail.push(t);
+    }
+    bump();
+    return;
+  }
   const arr = study.trials;
   for (const t of trials) {
     if (t.number < arr.length) arr[t.number] = t;
@@ -135,21 +154,52 @@ function applyInfo(studyId: number, info: Partial<StudyInfo>): void {
 
 /** Local optimistic change of one trial (e.g. after a rating); the server's event confirms it. */
 export function patchTrial(studyId: number, number: number, patch: Partial<Trial>): void {
-  if (!study || study.id !== studyId || !study.trials[number]) return;
-  study.trials[number] = { ...study.trials[number], ...patch };
+  if (!study || study.id !== studyId) return;
+  if (study.tail) {
+    const i = study.tail.findIndex((x) => x.number === number);
+    if (i >= 0) study.tail[i] = { ...study.tail[i], ...patch };
+  }
+  if (study.trials[number]) study.trials[number] = { ...study.trials[number], ...patch };
   bump();
+}
+
+/** The trials a page can work with now: all of them, or the newest while they load. */
+export function liveTrials(s: StudyData): Trial[] {
+  return s.tail ?? s.trials;
 }
 
 export function patchInfo(studyId: number, patch: Partial<StudyInfo>): void {
   applyInfo(studyId, patch);
 }
 
+/** Fetches the whole study, counting bytes as they arrive (shown while large studies load). */
+async function fetchStudy(id: number): Promise<StudyDetailWire> {
+  const res = await fetch(url(`api/studies/${id}`), { credentials: "same-origin" });
+  if (!res.ok || !res.body) return api.study(id);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let last = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    if (study && study.id === id) {
+      study.received += value.length;
+      if (Date.now() - last > 200) {
+        last = Date.now();
+        bump();
+      }
+    }
+  }
+  return JSON.parse(await new Blob(parts as BlobPart[]).text());
+}
+
 async function loadStudy(id: number): Promise<void> {
   try {
-    const d = await api.study(id);
+    const d = await fetchStudy(id);
     if (!study || study.id !== id) return;
     const { trials, ...info } = d;
-    study = { ...study, info, trials, version: study.version + 1, error: null };
+    study = { ...study, info, trials, tail: null, tailCounts: null, version: study.version + 1, error: null };
     studyEmitter.emit();
   } catch (e) {
     if (!study || study.id !== id) return;
@@ -160,7 +210,7 @@ async function loadStudy(id: number): Promise<void> {
 
 function selectStudy(id: number): void {
   if (study && study.id === id) return;
-  study = { id, info: null, trials: [], version: 0, error: null, deleted: false };
+  study = { id, info: null, trials: [], version: 0, error: null, deleted: false, tail: null, tailCounts: null, received: 0 };
   live.connect(id);
 }
 
@@ -184,9 +234,33 @@ async function catchUp(id: number): Promise<void> {
   }
 }
 
-/** Starts the first fetch of a study at once, without waiting for the stream to open. */
-function firstLoad(id: number): Promise<void> {
-  return loadStudy(id);
+const TAIL_ABOVE = 5000;
+const TAIL_SIZE = 1000;
+
+/** Starts the first fetch of a study at once, without waiting for the stream to open.
+ *  A large study's newest trials are fetched first (`?after=`), so the rating queue is
+ *  usable while the full list (tens of MB) is still arriving. */
+async function firstLoad(id: number): Promise<void> {
+  const full = loadStudy(id);
+  try {
+    const list = studyList.summaries ?? (await api.studies()).study_summaries;
+    if (!studyList.summaries) studyList.set(list);
+    const c = list.find((x) => x.study_id === id)?.trial_counts;
+    const n = c ? c.running + c.complete + c.pruned + c.fail + c.waiting : 0;
+    console.log('DBG counts', performance.now(), n, !!c, !!study?.info);
+    if (c && n > TAIL_ABOVE && study && study.id === id && !study.info) {
+      const d = await api.studyAfter(id, n - TAIL_SIZE);
+      if (study && study.id === id && !study.info) {
+        const { trials, ...info } = d;
+        study = { ...study, info, tail: trials, tailCounts: c, version: study.version + 1 };
+        console.log('DBG tail set', performance.now(), trials.length);
+        studyEmitter.emit();
+      }
+    }
+  } catch {
+    // The full load reports errors.
+  }
+  await full;
 }
 
 export function useStudy(id: number): StudyData {
@@ -252,8 +326,10 @@ class Live {
     this.es = es;
     const handler = (ev: MessageEvent) => {
       if (this.es !== es) return;
-      if (this.loading) this.buffered.push(ev);
-      else this.dispatch(ev);
+      if (this.loading) {
+        this.buffered.push(ev);
+        if (study?.tail) this.dispatch(ev);
+      } else this.dispatch(ev);
     };
     for (const name of ["studies", "trials", "study", "deleted"]) es.addEventListener(name, handler as any);
     es.onopen = () => {

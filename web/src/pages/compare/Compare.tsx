@@ -26,7 +26,7 @@ export function Compare() {
       if (!cache.has(id))
         void api.study(id).then((d) => {
           const { trials, ...info } = d;
-          cache.set(id, { id, info, trials, version: 1, error: null, deleted: false });
+          cache.set(id, { id, info, trials, version: 1, error: null, deleted: false, tail: null, tailCounts: null, received: 0 });
           setLoaded((n) => n + 1);
         }).catch((e) => toast(`Study ${id}: ${e.message}`, "error"));
   }, [ids.join(",")]);

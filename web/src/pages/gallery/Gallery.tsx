@@ -1,7 +1,7 @@
 // Gallery: every trial's image artifact in trial order with its rating; the best trials
 // outlined thickly; filters by state and rating; rows are virtualised for large studies.
 import { useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { Empty, Spinner } from "../../components/ui";
+import { Empty, StudyLoading } from "../../components/ui";
 import { VirtualList } from "../../components/VirtualList";
 import { artifactUrl } from "../../lib/api";
 import { bestNumbers, memo, ratingLabel, values } from "../../lib/derive";
@@ -49,7 +49,7 @@ export function Gallery({ id }: { id: number }) {
   );
 
   if (s.error) return <p class="error">{s.error}</p>;
-  if (!s.info) return <Spinner label="Loading study…" />;
+  if (!s.info || s.tail) return <StudyLoading s={s} />;
   const perRow = Math.max(1, Math.floor(width / CARD_W));
   const rows = Math.ceil(shown.length / perRow);
 

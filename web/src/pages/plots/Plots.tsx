@@ -2,7 +2,7 @@
 // once it scrolls into view, and redraws at most twice a second while trials stream in.
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { Empty, Link, Spinner } from "../../components/ui";
+import { Empty, Link, Spinner, StudyLoading } from "../../components/ui";
 import { api } from "../../lib/api";
 import { counts, objectiveNames } from "../../lib/derive";
 import { navigate } from "../../lib/router";
@@ -346,7 +346,7 @@ export function Plots({ id }: { id: number }) {
   const s = useStudy(id);
   const v = useThrottled(s.version);
   if (s.error) return <p class="error">{s.error}</p>;
-  if (!s.info) return <Spinner label="Loading study…" />;
+  if (!s.info || s.tail) return <StudyLoading s={s} />;
   const info = s.info;
   const multi = info.directions.length > 1;
   return (

@@ -55,6 +55,7 @@ export function RatingQueue({ id }: { id: number }) {
   const fw = info?.form_widgets;
 
   const q = useMemo(() => (fw ? queue(s, fw, skipped) : []), [s.version, outbox, skipped, fw]);
+  console.log('DBG render', performance.now(), !!info, q.length, s.tail?.length);
   const current = q.find((t) => t.trial_id === currentId) ?? q[0] ?? null;
 
   // A new current trial gets fresh form values (or the ones an undo brought back).

@@ -1,7 +1,7 @@
 // Trial table: sortable and filterable columns (number, state, values, params, user
 // attrs), pagination with a page box, row selection, CSV download of all or selected.
 import { useMemo, useState } from "preact/hooks";
-import { Empty, Link, Spinner, StateChip } from "../../components/ui";
+import { Empty, Link, StateChip, StudyLoading } from "../../components/ui";
 import { csvUrl } from "../../lib/api";
 import { fmt, objectiveNames, paramDisplay, userAttr } from "../../lib/derive";
 import { setSelection, useSelection } from "../../lib/selection";
@@ -108,7 +108,7 @@ export function Table({ id }: { id: number }) {
   }, [s.version, cols, filters, stateFilter, sort, onlyBrushed, brushed]);
 
   if (s.error) return <p class="error">{s.error}</p>;
-  if (!info) return <Spinner label="Loading study…" />;
+  if (!info || s.tail) return <StudyLoading s={s} />;
 
   const pages = Math.max(1, Math.ceil(rows.length / pageSize));
   const pg = Math.min(page, pages - 1);

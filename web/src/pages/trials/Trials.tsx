@@ -2,7 +2,7 @@
 // compare several trials side by side; the URL keeps ?numbers=&exclude=&best=.
 import { useMemo } from "preact/hooks";
 import { TrialDetail } from "../../components/TrialDetail";
-import { BestChip, Empty, Spinner, StateChip } from "../../components/ui";
+import { BestChip, Empty, StateChip, StudyLoading } from "../../components/ui";
 import { VirtualList } from "../../components/VirtualList";
 import { bestNumbers, counts, fmt, values } from "../../lib/derive";
 import { setQuery, useLocation } from "../../lib/router";
@@ -27,7 +27,7 @@ export function Trials({ id }: { id: number }) {
   const selIndex = shown.findIndex((t) => t.number === sel[0]);
 
   if (s.error) return <p class="error">{s.error}</p>;
-  if (!s.info) return <Spinner label="Loading study…" />;
+  if (!s.info || s.tail) return <StudyLoading s={s} />;
 
   const select = (n: number, add: boolean) => {
     let next: number[];

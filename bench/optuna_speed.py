@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""optuna_speed.py -- Part C (speed) of loupe-bench-1 with Python Optuna, for a
+chosen list of speed configurations, with the reference runner's own code.
+
+bench/reference/optuna_baseline.py always runs the three speed configurations of
+SPEC §3 (two of them TPE, which take many minutes). This wrapper imports that
+runner and calls its speed_run() for the configurations asked for, including
+random_memory (RandomSampler, storage=None), which SPEC §3 does not list but
+loupe-bench measures too. Output: the JSON lines of SPEC §5, as the reference
+runner writes them, so bench/reference/compare.py pairs them with loupe-bench's.
+
+  optuna_speed.py --configs random_memory,random_sqlite --out optuna-speed.jsonl
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import warnings
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
+import optuna_baseline as ob  # noqa: E402  (the reference runner, unchanged)
+
+CONFIGS = ("tpe_mv_memory", "tpe_mv_sqlite", "random_sqlite", "random_memory")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--configs", default=",".join(CONFIGS),
+                    help="comma list of speed config ids (default: %s)" % ",".join(CONFIGS))
+    ap.add_argument("--speed-trials", type=int, default=ob.SPEED_TRIALS,
+                    help="trials per run (spec: %d)" % ob.SPEED_TRIALS)
+    ap.add_argument("--out", default=None, help="write JSON lines to this file")
+    args = ap.parse_args(argv)
+    configs = [c for c in args.configs.split(",") if c]
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown or not configs:
+        ap.error("unknown config(s) %s; choose from %s" % (unknown, ", ".join(CONFIGS)))
+    if args.speed_trials < 101:
+        ap.error("--speed-trials must be >= 101")
+
+    optuna = ob.optuna
+    print("optuna", optuna.__version__, "| numpy", ob.np.__version__, "| python",
+          platform.python_version(), flush=True)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+    notes = []
+    if args.speed_trials != ob.SPEED_TRIALS:
+        notes.append("NON-STANDARD: speed %d trials (spec: %d)" % (args.speed_trials,
+                                                                   ob.SPEED_TRIALS))
+    if set(configs) != set(CONFIGS[:3]):
+        notes.append("configs limited to %s" % ",".join(configs))
+    given = sys.argv[1:] if argv is None else argv
+    shown = ["optuna_speed.py"]  # the command, with the --out file reduced to its base name
+    for i, a in enumerate(given):
+        shown.append(os.path.basename(a) if i > 0 and given[i - 1] == "--out" else a)
+    header = {
+        "record": "header", "spec": ob.SPEC_ID, "impl": "optuna",
+        "impl_version": optuna.__version__,
+        "runtime": "python %s, numpy %s" % (platform.python_version(), ob.np.__version__),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": " ".join(shown), "parts": ["speed"],
+        "seeds": {"quality": ob.QUALITY_SEEDS, "hitl": ob.HITL_SEEDS, "start": 0}, "reduced": False,
+        "note": "; ".join(notes),
+        "host": {"cpus": os.cpu_count(), "machine": platform.machine(),
+                 "system": platform.system()},
+    }
+    out = open(args.out, "w") if args.out else None
+    if out:
+        out.write(json.dumps(header) + "\n")
+    for config in configs:
+        sampler_config, storage_kind = config.rsplit("_", 1)
+        load_start = ob.load_average()
+        metrics = ob.speed_run(sampler_config, storage_kind, args.speed_trials)
+        load_end = ob.load_average()
+        rec = {"record": "result", "suite": "speed", "function": "sphere10", "config": config,
+               "impl": "optuna", "impl_version": optuna.__version__,
+               "sampler": sampler_config, "storage": storage_kind, "n_seeds": 1,
+               "seed_start": ob.SPEED_SEED, "budget": args.speed_trials, "optimum": 0.0,
+               "metrics": metrics, "loadavg_1m": [load_start, load_end]}
+        if out:
+            out.write(json.dumps(rec) + "\n")
+            out.flush()
+        print("speed   sphere10    %-15s %.2f s (cpu %.2f s)  %.1f trials/s  best %.4g  "
+              "(load %.2f -> %.2f)" % (config, metrics["wall_s"], metrics["cpu_s"],
+                                       metrics["trials_per_s"], metrics["best_value"],
+                                       load_start, load_end), file=sys.stderr, flush=True)
+    if out:
+        out.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
