@@ -30,8 +30,10 @@ test-asan: deps $(ASAN_BUILD)/build.ninja
 
 test: test-release test-asan
 
+# The tutorial: the sunset generator and the dashboard together (`loupe demo`), data in
+# $(BUILD)/demo; prints the URL to open, Ctrl-C stops. Options: make demo DEMO_ARGS="--port 9000".
 demo: build
-	@bash scripts/demo.sh
+	@LOUPE=$(BUILD)/loupe DEMO_DIR=$(BUILD)/demo bash scripts/demo.sh
 
 install: build
 	cmake --install $(BUILD)

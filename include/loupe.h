@@ -444,6 +444,10 @@ typedef int (*loupe_tpe_constraints_fn)(const loupe_frozen_trial *trial, loupe_t
                                         size_t n_values, const double *values, double *out,
                                         size_t cap, size_t *n_out, void *user_data);
 
+/* Values of loupe_tpe_options.rules. */
+#define LOUPE_TPE_RULES_OPTUNA_5 0   /* Optuna 5.0's TPE (the default) */
+#define LOUPE_TPE_RULES_OPTUNA_3_1 1 /* Optuna 3.1's Parzen estimator, see the field */
+
 /* The most constraint values a constraints callback may write. */
 #define LOUPE_TPE_MAX_CONSTRAINTS 64
 /* "Decide per study" for loupe_tpe_options.multivariate. */
@@ -498,6 +502,16 @@ typedef struct loupe_tpe_options {
      * positive value are treated as infeasible, as Optuna 5.0 does. */
     loupe_tpe_constraints_fn constraints;
     void *constraints_data;
+    /* LOUPE_TPE_RULES_OPTUNA_5 (default): Optuna 5.0's estimator. With
+     * LOUPE_TPE_RULES_OPTUNA_3_1 the estimator follows Optuna 3.1 instead (for
+     * comparisons with results of that version): the prior's center takes part in
+     * the neighbour bandwidth rule; multivariate sampling gives every kernel the
+     * bandwidth 0.2 * max(N,1)^(-1/(D+4)) * range (Scott's rule); int log params
+     * use a continuous log-space kernel, rounded; the default multi-objective
+     * gamma is capped at 25. It changes no other default (set multivariate and
+     * constant_liar to 0 for Optuna 3.1's TPESampler()), and the multi-objective
+     * below weights stay Optuna 5.0's. */
+    int rules;
 } loupe_tpe_options;
 
 /* Fills *opts with Optuna 5.0's defaults (see each field). */

@@ -10,6 +10,7 @@ packages=(
   python3 python3-optuna
   libpq-dev postgresql python3-psycopg2
   chromium
+  libmicrohttpd-dev
 )
 
 missing=()

@@ -64,7 +64,10 @@ async function timeTo(browser, url, selector, ready) {
       const ok = readySrc ? new Function(`return (${readySrc})()`) : () => true;
       const check = () => {
         if (window.__at === undefined && document.querySelector(sel) && ok()) window.__at = performance.now();
+        // All trials loaded (no "showing the newest" banner) as well.
+        if (window.__at !== undefined && window.__full === undefined && !document.querySelector(".partial, .spinner") && document.querySelector(sel) && ok()) window.__full = performance.now();
       };
+      setInterval(check, 50);
       document.addEventListener("DOMContentLoaded", () => {
         new MutationObserver(check).observe(document.body, { subtree: true, childList: true, attributes: true });
         document.addEventListener("load", check, true);
@@ -74,14 +77,15 @@ async function timeTo(browser, url, selector, ready) {
   );
   const page = await ctx.newPage();
   await page.goto(url);
-  await page.waitForFunction(() => window.__at !== undefined, null, { timeout: 180000, polling: 100 });
+  await page.waitForFunction(() => window.__full !== undefined, null, { timeout: 300000, polling: 100 });
   const ms = Math.round(await page.evaluate(() => window.__at));
+  const full = Math.round(await page.evaluate(() => window.__full));
   // Interactive: the main thread answers within one frame.
   const t1 = Date.now();
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
   const frame = Date.now() - t1;
   const heap = await heapMB(page);
-  return { ms, frame, heap, page, ctx };
+  return { ms, full, frame, heap, page, ctx };
 }
 
 async function ratingLatency(page, n = 10) {
@@ -128,22 +132,25 @@ for (const n of sizes) {
   const mock = await startMock({ port: 0, model });
   // (This first fetch also fills the mock's serialisation cache.)
   const bytes = (await (await fetch(`${mock.url}/api/studies/${s.id}`)).arrayBuffer()).byteLength;
-  const row = { trials: n, study_json_bytes: bytes, rate: [], trials_page: [], history: [], heap: {}, rating_ms: [] };
+  const row = { trials: n, study_json_bytes: bytes, rate: [], trials_page: [], history: [], full: { rate: [], trials_page: [], history: [] }, heap: {}, rating_ms: [] };
   for (let r = 0; r < runs; r++) {
     let x = await timeTo(browser, `${mock.url}/dashboard/studies/${s.id}/rate`, ".rate-stage img.media", () => {
       const img = document.querySelector(".rate-stage img.media");
       return img && img.complete && img.naturalWidth > 0;
     });
     row.rate.push(x.ms);
+    row.full.rate.push(x.full);
     row.heap.rate = x.heap;
     if (r === 0) row.rating_ms = await ratingLatency(x.page, 10);
     await x.ctx.close();
     x = await timeTo(browser, `${mock.url}/dashboard/studies/${s.id}/trials`, ".trial-detail h2");
     row.trials_page.push(x.ms);
+    row.full.trials_page.push(x.full);
     row.heap.trials = x.heap;
     await x.ctx.close();
     x = await timeTo(browser, `${mock.url}/dashboard/studies/${s.id}/plots`, "#history .chart[data-points] canvas");
     row.history.push(x.ms);
+    row.full.history.push(x.full);
     row.heap.plots = x.heap;
     row.frame_after_plots = x.frame;
     await x.ctx.close();
@@ -151,7 +158,7 @@ for (const n of sizes) {
   await mock.close();
   results.sizes.push(row);
   console.log(
-    `${n} trials (${(bytes / 1048576).toFixed(1)} MB JSON): rating queue ${median(row.rate)} ms, trials list ${median(row.trials_page)} ms, history plot ${median(row.history)} ms; ` +
+    `${n} trials (${(bytes / 1048576).toFixed(1)} MB JSON): rating queue ${median(row.rate)} ms (all trials ${median(row.full.rate)}), trials list ${median(row.trials_page)} ms (all ${median(row.full.trials_page)}), history plot ${median(row.history)} ms (all ${median(row.full.history)}); ` +
       `heap ${row.heap.rate.toFixed(0)}/${row.heap.trials.toFixed(0)}/${row.heap.plots.toFixed(0)} MB; rating->next median ${median(row.rating_ms).toFixed(1)} ms (max ${Math.max(...row.rating_ms).toFixed(1)})`,
   );
 }

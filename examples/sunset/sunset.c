@@ -193,7 +193,10 @@ static int suggest_and_generate_image(loupe_study *study, loupe_artifact_store *
         return -1;
     }
     int64_t rgb[3];
+    /* Store the params at once: a crash while rendering then leaves a trial
+     * that a restart can finish instead of one it must fail. */
     int rc = suggest_rgb(trial, rgb);
+    if (rc == 0) rc = loupe_trial_flush(trial);
     if (rc) fprintf(stderr, "sunset: suggest failed: %s\n", loupe_trial_errmsg(trial));
     if (rc == 0) rc = publish(store, study, trial, (int)rgb[0], (int)rgb[1], (int)rgb[2]);
     if (rc == 0 && !quiet)

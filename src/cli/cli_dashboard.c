@@ -246,6 +246,9 @@ int cli_dashboard_main(cli_ctx *ctx, int argc, char **argv, int verb_pos) {
     if (o.help) {
         fputs(usage, stdout);
         fputs(help_text, stdout);
+#ifndef LOUPE_HAVE_SERVER
+        fputs("\n(This loupe was built without the dashboard: libmicrohttpd was missing.)\n", stdout);
+#endif
         return CLI_EXIT_OK;
     }
     if (o.version) {

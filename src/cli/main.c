@@ -16,7 +16,7 @@ static const cli_command *const commands[] = {
     &cli_cmd_create_study, &cli_cmd_delete_study, &cli_cmd_study_set_user_attr, &cli_cmd_study_names,
     &cli_cmd_studies,      &cli_cmd_trials,       &cli_cmd_best_trial,          &cli_cmd_best_trials,
     &cli_cmd_storage_upgrade, &cli_cmd_ask,       &cli_cmd_tell,          &cli_cmd_dashboard,
-    &cli_cmd_demo,
+    &cli_cmd_demo,         &cli_cmd_generate,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

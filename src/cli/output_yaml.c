@@ -381,7 +381,7 @@ static void emit_scalar(yemit *e, const char *utf8, size_t len, int implicit_pla
     free(text);
 }
 
-static void emit_node(yemit *e, const cli_value *v, int mapping_context, int simple_key);
+static void emit_node(yemit *e, const cli_value *v, int mapping_context);
 
 /* The text SafeRepresenter gives a non-string scalar. */
 static void scalar_text(const cli_value *v, loupe__buf *b) {
@@ -462,7 +462,7 @@ static void emit_block_mapping(yemit *e, const cli_value *v) {
             write_indent(e);
             write_indicator(e, ":", 1, 0, 1);
         }
-        emit_node(e, item, 1, 0);
+        emit_node(e, item, 1);
     }
     free(keys);
     pop_indent(e);
@@ -473,13 +473,12 @@ static void emit_block_sequence(yemit *e, const cli_value *v, int mapping_contex
     for (size_t i = 0; i < v->n; i++) {
         write_indent(e);
         write_indicator(e, "-", 1, 0, 1);
-        emit_node(e, v->items[i], 0, 0);
+        emit_node(e, v->items[i], 0);
     }
     pop_indent(e);
 }
 
-static void emit_node(yemit *e, const cli_value *v, int mapping_context, int simple_key) {
-    (void)simple_key;
+static void emit_node(yemit *e, const cli_value *v, int mapping_context) {
     switch (v->kind) {
     case CLI_V_STR:
         emit_scalar(e, v->s, v->len, resolves_to_str(e, v->s));
@@ -521,7 +520,7 @@ void cli_v_yaml(loupe__buf *b, const cli_value *v) {
         if (regcomp(&e.resolvers[e.n_resolvers], resolver_patterns[i], REG_EXTENDED | REG_NOSUB) == 0)
             e.n_resolvers++;
     }
-    emit_node(&e, v, 0, 0);
+    emit_node(&e, v, 0);
     /* Document end: PyYAML finishes the last line. */
     e.indent = -1;
     write_indent(&e);

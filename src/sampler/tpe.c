@@ -23,8 +23,9 @@
 
 #define RELATIVE_PARAMS_KEY "tpe:relative_params"
 #define SYSTEM_ATTR_MAX_LENGTH 2045 /* Optuna's limit for one system attr chunk */
-#define MASK_USED (LOUPE_STATE_BIT(LOUPE_COMPLETE) | LOUPE_STATE_BIT(LOUPE_PRUNED) | \
-                   LOUPE_STATE_BIT(LOUPE_RUNNING))
+#define MASK_USED                                                                                  \
+    (LOUPE_STATE_BIT(LOUPE_COMPLETE) | LOUPE_STATE_BIT(LOUPE_PRUNED) |                             \
+     LOUPE_STATE_BIT(LOUPE_RUNNING))
 
 typedef struct tpe_sampler {
     loupe_sampler base; /* must be first */
@@ -159,8 +160,8 @@ static int running_record(tpe_sampler *s, loupe__tpe_rec *r, const loupe_frozen_
 
 /* Observations (rows of the dims' internal values) of the records that have
  * every dim, and their weights. */
-static int observations(const loupe__tpe_rec *const *recs, size_t n, const dim *dims,
-                        size_t n_dims, double **obs_out, size_t *n_obs) {
+static int observations(const loupe__tpe_rec *const *recs, size_t n, const dim *dims, size_t n_dims,
+                        double **obs_out, size_t *n_obs) {
     double *obs = malloc((n ? n : 1) * (n_dims ? n_dims : 1) * sizeof *obs);
     if (!obs) return LOUPE_ENOMEM;
     size_t k = 0;
@@ -209,8 +210,7 @@ static int obs_weights(tpe_sampler *s, loupe_study *study, size_t n, int uniform
  * list holds the COMPLETE/PRUNED/RUNNING snapshots read by sync_history.
  */
 static int sample_dims(tpe_sampler *s, loupe_study *study, loupe_trial *trial,
-                       const loupe_trial_list *list, const dim *dims, size_t n_dims,
-                       double *out) {
+                       const loupe_trial_list *list, const dim *dims, size_t n_dims, double *out) {
     int rc = LOUPE_OK;
     loupe_storage *st = loupe_study_storage(study);
     size_t n_obj = loupe_study_n_objectives(study);
@@ -263,7 +263,7 @@ static int sample_dims(tpe_sampler *s, loupe_study *study, loupe_trial *trial,
     int64_t g;
     if (s->o.gamma)
         g = s->o.gamma(n_finished, s->o.gamma_data);
-    else if (n_obj <= 1)
+    else if (n_obj <= 1 || s->o.rules == LOUPE_TPE_RULES_OPTUNA_3_1)
         g = loupe_tpe_default_gamma(n_finished, NULL);
     else
         g = loupe_tpe_default_gamma_multiobjective(n_finished, NULL);
@@ -298,6 +298,12 @@ static int sample_dims(tpe_sampler *s, loupe_study *study, loupe_trial *trial,
                                .consider_prior = s->o.consider_prior,
                                .consider_magic_clip = s->o.consider_magic_clip,
                                .consider_endpoints = s->o.consider_endpoints};
+    if (s->o.rules == LOUPE_TPE_RULES_OPTUNA_3_1) {
+        pp.prior_in_bandwidth = 1;
+        pp.scott_rule = is_multivariate(s, study);
+        pp.int_log_continuous = 1;
+        pp.no_log_sigma = 1;
+    }
     rc = loupe__tpe_parzen_build(&pe_b, space, n_dims, obs_b, nob, w_b, &pp);
     if (rc == LOUPE_OK) rc = loupe__tpe_parzen_build(&pe_a, space, n_dims, obs_a, noa, w_a, &pp);
     if (rc == LOUPE_EINVAL) {
@@ -385,7 +391,8 @@ static int publish_relative(loupe_study *study, loupe_trial *trial, const loupe_
     loupe__buf_putc(&js, '}');
     int rc = js.failed ? oom(study) : LOUPE_OK;
     /* ensure_ascii output: characters are bytes */
-    for (size_t off = 0, i = 0; rc == LOUPE_OK && off < js.len; off += SYSTEM_ATTR_MAX_LENGTH, i++) {
+    for (size_t off = 0, i = 0; rc == LOUPE_OK && off < js.len;
+         off += SYSTEM_ATTR_MAX_LENGTH, i++) {
         size_t len = js.len - off < SYSTEM_ATTR_MAX_LENGTH ? js.len - off : SYSTEM_ATTR_MAX_LENGTH;
         char key[64];
         snprintf(key, sizeof key, RELATIVE_PARAMS_KEY ":%zu", i);
@@ -502,8 +509,8 @@ static int tpe_after_trial(loupe_sampler *base, loupe_study *study, loupe_trial 
                                 "numbers, <= 0 when satisfied",
                                 (long long)loupe_trial_number(trial));
         return loupe__error(st, LOUPE_EINVAL,
-                            "the TPE constraints callback reported %zu values; at most %d fit",
-                            n, LOUPE_TPE_MAX_CONSTRAINTS);
+                            "the TPE constraints callback reported %zu values; at most %d fit", n,
+                            LOUPE_TPE_MAX_CONSTRAINTS);
     }
     loupe__buf b;
     loupe__buf_init(&b, 0);

@@ -60,6 +60,7 @@ void loupe_tpe_options_init(loupe_tpe_options *opts) {
     opts->consider_magic_clip = 1;
     opts->consider_endpoints = 0;
     opts->warn_independent_sampling = 0;
+    opts->rules = LOUPE_TPE_RULES_OPTUNA_5;
 }
 
 int loupe_tpe_options_check(const loupe_tpe_options *o, char *err, size_t errcap) {
@@ -90,9 +91,15 @@ int loupe_tpe_options_check(const loupe_tpe_options *o, char *err, size_t errcap
                  "or LOUPE_TPE_AUTO, or group to 0");
         return LOUPE_EINVAL;
     }
+    if (o->rules != LOUPE_TPE_RULES_OPTUNA_5 && o->rules != LOUPE_TPE_RULES_OPTUNA_3_1) {
+        snprintf(err, errcap,
+                 "rules must be LOUPE_TPE_RULES_OPTUNA_5 (0) or LOUPE_TPE_RULES_OPTUNA_3_1 (1), "
+                 "got %d",
+                 o->rules);
+        return LOUPE_EINVAL;
+    }
     if (!(o->prior_weight >= 0.0) || isinf(o->prior_weight)) {
-        snprintf(err, errcap, "prior_weight must be a finite number >= 0, got %g",
-                 o->prior_weight);
+        snprintf(err, errcap, "prior_weight must be a finite number >= 0, got %g", o->prior_weight);
         return LOUPE_EINVAL;
     }
     return LOUPE_OK;

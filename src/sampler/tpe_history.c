@@ -260,17 +260,22 @@ static int update_groups(loupe__tpe_history *h, const loupe_distribution **dist_
             space_free(&out);
             break;
         }
-        if (in.len) next[nn++] = in;
-        else free(in.items);
-        if (out.len) next[nn++] = out;
-        else free(out.items);
+        if (in.len)
+            next[nn++] = in;
+        else
+            free(in.items);
+        if (out.len)
+            next[nn++] = out;
+        else
+            free(out.items);
     }
     loupe__tpe_space fresh = {0};
     for (size_t id = 0; rc == LOUPE_OK && id < h->n_names; id++) {
         if (!dist_of[id] || seen[id]) continue;
         loupe_distribution d;
         rc = loupe__tpe_dist_copy(&d, dist_of[id]);
-        if (rc == LOUPE_OK && (rc = space_push(&fresh, id, &d)) != LOUPE_OK) loupe__tpe_dist_free(&d);
+        if (rc == LOUPE_OK && (rc = space_push(&fresh, id, &d)) != LOUPE_OK)
+            loupe__tpe_dist_free(&d);
     }
     if (rc != LOUPE_OK) {
         /* leave the old partition (some dists already moved: drop everything) */
@@ -280,8 +285,10 @@ static int update_groups(loupe__tpe_history *h, const loupe_distribution **dist_
         free(seen);
         return rc;
     }
-    if (fresh.len) next[nn++] = fresh;
-    else free(fresh.items);
+    if (fresh.len)
+        next[nn++] = fresh;
+    else
+        free(fresh.items);
     for (size_t g = 0; g < h->n_groups; g++) space_free(&h->groups[g]);
     free(h->groups);
     h->groups = next;

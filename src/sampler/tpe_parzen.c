@@ -124,9 +124,8 @@ static int neighbour_sigmas(const double *mus, size_t n, double low, double high
     s[n + 1] = high;
     /* sorted sigma j belongs to s[j + 1] */
     double maxsigma = high - low;
-    double minsigma = p->consider_magic_clip
-                          ? (high - low) / fmin(100.0, 1.0 + (double)n_kernels)
-                          : TPE_EPS;
+    double minsigma =
+        p->consider_magic_clip ? (high - low) / fmin(100.0, 1.0 + (double)n_kernels) : TPE_EPS;
     for (size_t j = 0; j < n; j++) {
         double left = s[j + 1] - s[j], right = s[j + 2] - s[j + 1];
         double sg = left > right ? left : right; /* np.maximum */
@@ -146,8 +145,8 @@ static int neighbour_sigmas(const double *mus, size_t n, double low, double high
 }
 
 static int build_numerical(loupe__tpe_kdim *kd, const loupe_distribution *dist, const double *obs,
-                           size_t stride, size_t n_obs, size_t n_kernels, int with_prior,
-                           const loupe__tpe_pe_params *p) {
+                           size_t stride, size_t n_obs, size_t n_dims, size_t n_kernels,
+                           int with_prior, const loupe__tpe_pe_params *p) {
     kd->categorical = 0;
     kd->is_log = dist->log != 0;
     kd->low = dist->low;
@@ -161,6 +160,11 @@ static int build_numerical(loupe__tpe_kdim *kd, const loupe_distribution *dist, 
     if (kd->step > 0) {
         low -= kd->step / 2;
         high += kd->step / 2;
+    }
+    if (p->int_log_continuous && dist->kind == LOUPE_DIST_INT && kd->is_log) {
+        /* Optuna < 4.7: a continuous density on [log(low - .5), log(high + .5)] */
+        kd->step = 0.0;
+        kd->round_exp = 1;
     }
     if (kd->is_log) {
         low = log(low);
@@ -180,17 +184,33 @@ static int build_numerical(loupe__tpe_kdim *kd, const loupe_distribution *dist, 
         double v = obs[i * stride];
         kd->mu[i] = kd->is_log ? log(v) : v;
     }
-    int rc = neighbour_sigmas(kd->mu, n_obs, low, high, n_kernels, p, kd->sigma);
-    if (rc != LOUPE_OK) return rc;
-    if (with_prior) {
-        kd->mu[n_kernels - 1] = 0.5 * (low + high);
-        kd->sigma[n_kernels - 1] = high - low;
+    if (with_prior) kd->mu[n_kernels - 1] = 0.5 * (low + high);
+    int rc = LOUPE_OK;
+    if (p->scott_rule) {
+        /* Optuna < 5.0 multivariate: one bandwidth for all kernels (Scott's rule) */
+        double nn = n_obs > 1 ? (double)n_obs : 1.0;
+        double sg = 0.2 * pow(nn, -1.0 / ((double)n_dims + 4.0)) * (high - low);
+        double maxsigma = high - low;
+        double minsigma = p->consider_magic_clip
+                              ? (high - low) / fmin(100.0, 1.0 + (double)n_kernels)
+                              : TPE_EPS;
+        if (sg < minsigma) sg = minsigma;
+        if (sg > maxsigma) sg = maxsigma;
+        for (size_t k = 0; k < n_kernels; k++) kd->sigma[k] = sg;
+    } else if (p->prior_in_bandwidth && with_prior) {
+        /* Optuna < 4.9: the prior's center is one of the sorted neighbours */
+        rc = neighbour_sigmas(kd->mu, n_kernels, low, high, n_kernels, p, kd->sigma);
+    } else {
+        rc = neighbour_sigmas(kd->mu, n_obs, low, high, n_kernels, p, kd->sigma);
     }
+    if (rc != LOUPE_OK) return rc;
+    if (with_prior) kd->sigma[n_kernels - 1] = high - low;
     for (size_t k = 0; k < n_kernels; k++) {
         kd->a[k] = (low - kd->mu[k]) / kd->sigma[k];
         kd->b[k] = (high - kd->mu[k]) / kd->sigma[k];
         kd->log_mass[k] = loupe__tpe_log_gauss_mass(kd->a[k], kd->b[k]);
-        kd->log_norm[k] = -log(kd->sigma[k]) - kd->log_mass[k] - LOG_SQRT_2PI;
+        kd->log_norm[k] = -kd->log_mass[k] - LOG_SQRT_2PI;
+        if (!p->no_log_sigma) kd->log_norm[k] -= log(kd->sigma[k]);
     }
     return LOUPE_OK;
 }
@@ -264,7 +284,7 @@ int loupe__tpe_parzen_build(loupe__tpe_parzen *pe, const loupe_distribution *con
                                    n_kernels, params);
         else
             rc = build_numerical(&pe->dims[d], space[d], obs ? obs + d : NULL, n_dims, n_obs,
-                                 n_kernels, with_prior, params);
+                                 n_dims, n_kernels, with_prior, params);
         if (rc != LOUPE_OK) return rc;
     }
     return LOUPE_OK;
@@ -327,6 +347,7 @@ int loupe__tpe_parzen_sample(const loupe__tpe_parzen *pe, loupe__rng *rng, size_
             double z = loupe__tpe_truncnorm_ppf(q, kd->a[k], kd->b[k], kd->log_mass[k]);
             double x = z * kd->sigma[k] + kd->mu[k];
             if (kd->is_log) x = exp(x);
+            if (kd->round_exp) x = rint(x);
             if (kd->step > 0) {
                 /* nearest grid point from low; rint rounds half to even like np.round */
                 x = kd->low + rint((x - kd->low) / kd->step) * kd->step;
@@ -351,12 +372,12 @@ int loupe__tpe_parzen_log_pdf(const loupe__tpe_parzen *pe, const double *x, size
     size_t nk = pe->n_kernels, D = pe->n_dims;
     if (n == 0) return LOUPE_OK;
     size_t nd = D ? D : 1;
-    double *xt = malloc(n * nd * sizeof *xt);      /* continuous: value in kernel space */
-    size_t *uidx = malloc(n * nd * sizeof *uidx);  /* grid: index of the distinct value */
-    double *left = malloc(n * nd * sizeof *left);  /* grid: cell bounds of distinct values */
+    double *xt = malloc(n * nd * sizeof *xt);     /* continuous: value in kernel space */
+    size_t *uidx = malloc(n * nd * sizeof *uidx); /* grid: index of the distinct value */
+    double *left = malloc(n * nd * sizeof *left); /* grid: cell bounds of distinct values */
     double *right = malloc(n * nd * sizeof *right);
     size_t *n_uniq = calloc(nd, sizeof *n_uniq);
-    double *cell = malloc(n * nd * sizeof *cell);  /* grid: per-kernel cell terms */
+    double *cell = malloc(n * nd * sizeof *cell); /* grid: per-kernel cell terms */
     double *mx = malloc(n * sizeof *mx), *sm = malloc(n * sizeof *sm);
     int rc = LOUPE_ENOMEM;
     if (!xt || !uidx || !left || !right || !n_uniq || !cell || !mx || !sm) goto cleanup;
@@ -424,7 +445,8 @@ int loupe__tpe_parzen_log_pdf(const loupe__tpe_parzen *pe, const double *x, size
             }
         }
     }
-    for (size_t i = 0; i < n; i++) out[i] = mx[i] == -INFINITY && sm[i] == 0.0 ? -INFINITY : mx[i] + log(sm[i]);
+    for (size_t i = 0; i < n; i++)
+        out[i] = mx[i] == -INFINITY && sm[i] == 0.0 ? -INFINITY : mx[i] + log(sm[i]);
     rc = LOUPE_OK;
 cleanup:
     free(xt);

@@ -18,6 +18,11 @@ typedef struct loupe__tpe_pe_params {
     int consider_prior;      /* 0 reproduces Optuna 3.1's "no prior kernel" (kept when N == 0) */
     int consider_magic_clip; /* lower-bound the bandwidths by range / min(100, 1 + kernels) */
     int consider_endpoints;  /* keep the domain edges in the outermost bandwidths */
+    /* Optuna 3.1 rules (loupe_tpe_options.rules == LOUPE_TPE_RULES_OPTUNA_3_1): */
+    int prior_in_bandwidth; /* the prior's center is a neighbour in the bandwidth rule */
+    int scott_rule;         /* every bandwidth is 0.2 * max(N,1)^(-1/(D+4)) * range */
+    int int_log_continuous; /* int log: continuous kernel in log space, then round(exp) */
+    int no_log_sigma;       /* continuous densities lack the -log(sigma) term (Optuna < 3.5) */
 } loupe__tpe_pe_params;
 
 /* One dimension: per-kernel parameters. */
@@ -25,8 +30,9 @@ typedef struct loupe__tpe_kdim {
     int categorical;
     /* numerical (float or int) */
     int is_log;
-    double step;       /* 0 for a continuous kernel */
-    double low, high;  /* the distribution's bounds */
+    int round_exp; /* sampled values are rounded to integers (Optuna 3.1 int log) */
+    double step;        /* 0 for a continuous kernel */
+    double low, high;   /* the distribution's bounds */
     double alow, ahigh; /* bounds in the kernel space: half-step widened, then logged */
     double *mu, *sigma; /* n_kernels each, in the kernel space */
     double *a, *b;      /* standardized bounds per kernel: (alow - mu) / sigma, ... */
@@ -42,7 +48,7 @@ typedef struct loupe__tpe_parzen {
     size_t n_dims;
     size_t n_kernels;
     size_t n_obs;
-    double *weights;     /* normalized mixture weights; the prior is the last kernel */
+    double *weights; /* normalized mixture weights; the prior is the last kernel */
     double *log_weights;
     loupe__tpe_kdim *dims;
 } loupe__tpe_parzen;

@@ -81,8 +81,8 @@ static int by_infeasibility(recp a, recp b, const void *ctx) {
     return cmp_double(a->infeasible, b->infeasible);
 }
 
-static void put(const loupe__tpe_rec **below, size_t *nb, const loupe__tpe_rec **above,
-                size_t *na, int to_below, recp r) {
+static void put(const loupe__tpe_rec **below, size_t *nb, const loupe__tpe_rec **above, size_t *na,
+                int to_below, recp r) {
     if (to_below)
         below[(*nb)++] = r;
     else

@@ -179,7 +179,8 @@ int loupe__agg_fold(loupe__agg *a, const loupe_frozen_trial *t) {
     if (t->state == LOUPE_FAIL) return LOUPE_OK;
     if (t->n_intermediate) a->has_iv = 1;
     if (fold_union(&a->uni, t)) return LOUPE_ENOMEM;
-    if (t->n_params == 0 && !loupe_trial_state_is_finished(t->state)) return LOUPE_OK;
+    int finished = t->state == LOUPE_COMPLETE || t->state == LOUPE_PRUNED || t->state == LOUPE_FAIL;
+    if (t->n_params == 0 && !finished) return LOUPE_OK;
     return fold_inter(&a->inter, t);
 }
 

@@ -141,9 +141,19 @@ static void py_repr_str(loupe__buf *b, const char *s, size_t len) {
     loupe__buf_putc(b, q);
 }
 
+/* A raw number (yyjson keeps integers beyond 64 bits, huge floats and the
+ * NaN/Infinity tokens as text): integers verbatim, the rest as Python's float. */
+static int raw_is_int(const char *raw) {
+    const char *p = raw + (*raw == '-');
+    if (!*p) return 0;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return 1;
+}
+
 static void raw_number(loupe__buf *b, const char *raw) {
-    if (strpbrk(raw, ".eE")) loupe__jw_pystr_double(b, strtod(raw, NULL));
-    else loupe__buf_puts(b, raw);
+    if (raw_is_int(raw)) loupe__buf_puts(b, raw);
+    else loupe__jw_pystr_double(b, strtod(raw, NULL));
 }
 
 /* repr=1: as an element inside a list/dict (strings quoted). */
@@ -243,7 +253,7 @@ static const char *json_pytype(yyjson_val *v) {
     case YYJSON_TYPE_NULL: return "<class 'NoneType'>";
     case YYJSON_TYPE_BOOL: return "<class 'bool'>";
     case YYJSON_TYPE_NUM: return yyjson_is_real(v) ? "<class 'float'>" : "<class 'int'>";
-    case YYJSON_TYPE_RAW: return strpbrk(yyjson_get_raw(v), ".eE") ? "<class 'float'>" : "<class 'int'>";
+    case YYJSON_TYPE_RAW: return raw_is_int(yyjson_get_raw(v)) ? "<class 'int'>" : "<class 'float'>";
     case YYJSON_TYPE_STR: return "<class 'str'>";
     case YYJSON_TYPE_ARR: return "<class 'list'>";
     case YYJSON_TYPE_OBJ: return "<class 'dict'>";

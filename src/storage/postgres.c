@@ -1197,7 +1197,7 @@ static int read_param_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
                               (long long)tid, s->where);
             break;
         }
-        const loupe_distribution *d;
+        const loupe_distribution *d = NULL;
         if ((rc = memo_get(s, &memo, loupe__pg_text(r, i, 3), tid, name, &d))) break;
         if (loupe__trial_rec_add_param(rec, name, loupe__pg_double(r, i, 2), d)) rc = oom(s);
     }

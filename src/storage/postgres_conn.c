@@ -399,15 +399,20 @@ int loupe__pg_run_tx(pg_storage *s, int write, loupe__pg_tx_body body, void *ctx
         s->transient = 0;
         if (!s->conn || s->conn_lost || PQstatus(s->conn) != CONNECTION_OK)
             rc = loupe__pg_connect(s);
-        if (!rc) {
-            PGresult *r = NULL;
+        if (!rc)
             rc = loupe__pg_exec_simple(
-                s, write ? "BEGIN; SELECT txid_current()" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                write ? &r : NULL, "starting a transaction");
-            if (!rc && write) xid = loupe__pg_int(r, 0, 0);
+                s, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
+                "starting a transaction");
+        if (!rc) rc = body(s, ctx);
+        if (!rc && write) {
+            /* the transaction id exists only if the body wrote; NULL means there is
+             * nothing to lose if the COMMIT's answer goes missing */
+            PGresult *r = NULL;
+            rc = loupe__pg_exec_simple(s, "SELECT txid_current_if_assigned()", &r,
+                                       "finishing a transaction");
+            if (!rc && !PQgetisnull(r, 0, 0)) xid = loupe__pg_int(r, 0, 0);
             PQclear(r);
         }
-        if (!rc) rc = body(s, ctx);
         if (!rc) {
             PGresult *r = NULL;
             rc = loupe__pg_exec_simple(s, "COMMIT", &r, "committing");

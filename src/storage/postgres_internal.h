@@ -102,9 +102,11 @@ typedef int (*loupe__pg_tx_body)(pg_storage *s, void *ctx);
  * the order, as Optuna's SELECT ... FOR UPDATE does), REPEATABLE READ READ
  * ONLY for reads of several statements (one consistent snapshot). Transient
  * failures roll back and run the whole body again, with backoff, until
- * s->retry_ms have passed; a dropped connection is reopened. When the
+ * s->retry_ms have passed; a dropped connection is reopened. A write learns
+ * its transaction id (txid_current_if_assigned) before COMMIT; when the
  * connection drops during COMMIT, the transaction's fate is looked up with
- * txid_status() after reconnecting, so a committed write is never repeated.
+ * txid_status() after reconnecting, so a committed write is never repeated
+ * and an aborted one is run again.
  */
 int loupe__pg_run_tx(pg_storage *s, int write, loupe__pg_tx_body body, void *ctx);
 

@@ -209,3 +209,30 @@ test("the app works under a base path", { timeout: 90000 }, async () => {
     await b2.close();
   }
 });
+
+test("live updates survive a server restart", { timeout: 120000 }, async () => {
+  const sid = await backend.createStudy("restart", ["minimize"]);
+  await backend.registerForm(sid, { output_type: "objective", widgets: [{ type: "choice", description: "ok?", choices: ["good", "bad"], values: [0, 1], user_attr_key: null }] });
+  await backend.addTrials(sid, [{ params: { r: 5, g: 6, b: 7 }, png: [5, 6, 7] }]);
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await ctx.addInitScript(() => localStorage.setItem("loupe.undoMs", "0"));
+  const page = await ctx.newPage();
+  // While the server is down the browser logs failed connections; nothing else may fail.
+  const errors = watchConsole(page, [/Failed to load resource|ERR_CONNECTION_REFUSED|EventSource/]);
+  await page.goto(`${backend.url}/dashboard/studies/${sid}/rate`);
+  await page.locator(".live.live").waitFor();
+  const first = Number((await page.locator(".rate-head h1").textContent()).replace(/\D+/g, ""));
+  const restarting = backend.restart(2500);
+  await page.locator(".live.reconnecting").waitFor({ timeout: 10000 });
+  await restarting;
+  await page.locator(".live.live").waitFor({ timeout: 20000 });
+  await page.keyboard.press("1");
+  await page.getByText("No trial is waiting for a rating.").waitFor();
+  // A trial made after the restart shows up by itself.
+  await backend.addTrials(sid, [{ params: { r: 8, g: 9, b: 10 }, png: [8, 9, 10] }]);
+  await page.locator(".rate-head h1", { hasText: `Trial ${first + 1}` }).waitFor({ timeout: 15000 });
+  const trials = await backend.trials(sid);
+  assert.deepEqual(trials.map((t) => [t.state, t.values]), [["COMPLETE", [0]], ["RUNNING", null]]);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});

@@ -70,17 +70,24 @@ export function useRealServer() {
 export async function startBackend({ basePath = "" } = {}) {
   if (useRealServer()) return startReal({ basePath });
   const m = await startMock({ port: 0, basePath });
-  return new MockBackend(m);
+  return new MockBackend(m, basePath);
 }
 
 class MockBackend {
-  constructor(m) {
+  constructor(m, basePath = "") {
     this.m = m;
     this.url = m.url;
     this.kind = "mock";
+    this.basePath = basePath;
   }
   async close() {
     await this.m.close();
+  }
+  /** Stops the server and starts it again on the same port with the same data. */
+  async restart(downMs = 1500) {
+    await this.m.close();
+    await new Promise((r) => setTimeout(r, downMs));
+    this.m = await startMock({ port: this.m.port, basePath: this.basePath, model: this.m.model });
   }
   async createStudy(name, directions = ["minimize"]) {
     return this.m.model.createStudy(name, directions).id;
@@ -133,20 +140,27 @@ async function startReal({ basePath }) {
   const port = await freePort();
   const args = ["dashboard", `sqlite:///${db}`, "--port", String(port), "--host", "127.0.0.1", "--artifact-dir", art];
   if (basePath) args.push("--base-path", basePath);
-  const proc = spawn(process.env.LOUPE_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  proc.stdout.on("data", (d) => (log += d));
-  proc.stderr.on("data", (d) => (log += d));
   const url = `http://127.0.0.1:${port}${basePath}`;
-  for (let i = 0; i < 100; i++) {
+  const { proc, log } = await spawnReal(args, url);
+  const b = new RealBackend(proc, url, db, dir, log);
+  b.args = args;
+  return b;
+}
+
+async function spawnReal(args, url) {
+  const proc = spawn(process.env.LOUPE_BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  proc.stdout.on("data", (d) => (text += d));
+  proc.stderr.on("data", (d) => (text += d));
+  for (let i = 0; i < 150; i++) {
     try {
       const r = await fetch(`${url}/api/meta`);
       if (r.ok) break;
     } catch {}
-    if (proc.exitCode !== null) throw new Error(`loupe dashboard exited: ${log}`);
+    if (proc.exitCode !== null) throw new Error(`loupe dashboard exited: ${text}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return new RealBackend(proc, url, db, dir, () => log);
+  return { proc, log: () => text };
 }
 
 const PY_PRELUDE = `
@@ -159,10 +173,21 @@ class RealBackend {
   constructor(proc, url, db, dir, log) {
     Object.assign(this, { proc, url, db, dir, log, kind: "real" });
   }
-  async close() {
+  async stop() {
     this.proc.kill("SIGTERM");
     await new Promise((r) => (this.proc.exitCode !== null ? r() : this.proc.on("exit", r)));
+  }
+  async close() {
+    await this.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+  /** Stops `loupe dashboard` and starts it again on the same port and database. */
+  async restart(downMs = 1500) {
+    await this.stop();
+    await new Promise((r) => setTimeout(r, downMs));
+    const { proc, log } = await spawnReal(this.args, this.url);
+    this.proc = proc;
+    this.log = log;
   }
   async createStudy(name, directions = ["minimize"]) {
     const r = await fetch(`${this.url}/api/studies`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ study_name: name, directions }) });
@@ -255,7 +280,9 @@ export async function startFixtureBackend(fixture) {
       if (proc.exitCode !== null) throw new Error(`loupe dashboard exited: ${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return new RealBackend(proc, url, db, dir, () => log);
+    const b = new RealBackend(proc, url, db, dir, () => log);
+    b.args = ["dashboard", `sqlite:///${db}`, "--port", String(port), "--host", "127.0.0.1", "--artifact-dir", art];
+    return b;
   }
   const out = py(
     PY_PRELUDE +

@@ -227,7 +227,8 @@ export function startMock({ port = 0, basePath = "", dist = path.resolve(here, "
   const indexHtml = () => {
     const file = path.join(dist, "index.html");
     if (!fs.existsSync(file)) return "<!doctype html><p>web/dist is not built: run npm run build in web/</p>";
-    return fs.readFileSync(file, "utf8").replace(/<base href="[^"]*"\s*\/?>/, `<base href="${basePath}/" />`);
+    // As loupe dashboard does: <base href> right after <head>, carrying the base path.
+    return fs.readFileSync(file, "utf8").replace(/<head>/i, `<head><base href="${basePath}/">`);
   };
 
   const server = http.createServer(async (req, res) => {

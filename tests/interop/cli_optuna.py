@@ -2,15 +2,29 @@
 
 Usage (run with a Python that can import optuna; Optuna 3.1 is enough):
   cli_optuna.py summary URL
-      One line per study and per trial, as Python Optuna reads them.
+      One line per study and per trial, as Python Optuna reads them (params and
+      distributions sorted by name: Optuna 3.1 returns params in name order).
   cli_optuna.py format URL VERB STUDY FORMAT FLATTEN
       What Optuna's CLI prints for VERB (studies, trials, best-trial, best-trials)
       with -f FORMAT (table, json, yaml) and --flatten when FLATTEN is 1, computed
       with Optuna's own formatting code (optuna.cli._format_output) on a database
       opened with skip_compatibility_check (Optuna 3.1's CLI refuses v3.2.0.a).
+  cli_optuna.py formats URL STUDY OUTDIR
+      "format" for every verb, format and --flatten at once, into
+      OUTDIR/<verb>_<format>_<0|1>.txt (one Python start instead of 24).
+  cli_optuna.py enqueue URL STUDY PARAMS_JSON
+      study.enqueue_trial(params): a WAITING trial with fixed params.
   cli_optuna.py cli ARGS...
       Runs Optuna's own CLI (optuna.cli.main) with ARGS.
+  cli_optuna.py cli-batch OUTDIR < LINES
+      Runs Optuna's CLI once per line of stdin (shell-quoted arguments), writing
+      the stdout of line i to OUTDIR/i.txt and its exit status to OUTDIR/i.rc.
 """
+import contextlib
+import io
+import json
+import os
+import shlex
 import sys
 import warnings
 
@@ -79,6 +93,22 @@ def expected_format(url, verb, study_name, fmt, flatten):
         raise SystemExit(f"unknown verb {verb}")
 
 
+_STUDIES_HEADER = list(ocli._Studies._study_list_header)
+
+
+def run_cli(args):
+    # `optuna studies` appends to a class-level header list; restore it so that
+    # several runs in one process print what separate processes would.
+    ocli._Studies._study_list_header[:] = _STUDIES_HEADER
+    sys.argv = ["optuna"] + args
+    try:
+        return ocli.main() or 0
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    except Exception:
+        return 1
+
+
 def main():
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
@@ -88,9 +118,34 @@ def main():
     elif mode == "format":
         url, verb, study_name, fmt, flatten = sys.argv[2:7]
         expected_format(url, verb, study_name, fmt, flatten == "1")
+    elif mode == "formats":
+        url, study_name, outdir = sys.argv[2:5]
+        for verb in ("studies", "trials", "best-trial", "best-trials"):
+            for fmt in ("table", "json", "yaml"):
+                for flatten in (0, 1):
+                    buf = io.StringIO()
+                    try:
+                        with contextlib.redirect_stdout(buf):
+                            expected_format(url, verb, study_name, fmt, flatten == 1)
+                    except Exception:  # e.g. best-trial of a multi-objective study
+                        continue
+                    with open(os.path.join(outdir, f"{verb}_{fmt}_{flatten}.txt"), "w") as f:
+                        f.write(buf.getvalue())
+    elif mode == "enqueue":
+        url, study_name, params = sys.argv[2:5]
+        optuna.load_study(study_name=study_name, storage=storage(url)).enqueue_trial(json.loads(params))
     elif mode == "cli":
-        sys.argv = ["optuna"] + sys.argv[2:]
-        sys.exit(ocli.main())
+        sys.exit(run_cli(sys.argv[2:]))
+    elif mode == "cli-batch":
+        outdir = sys.argv[2]
+        for i, line in enumerate(sys.stdin.read().splitlines()):
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                rc = run_cli(shlex.split(line))
+            with open(os.path.join(outdir, f"{i}.txt"), "w") as f:
+                f.write(buf.getvalue())
+            with open(os.path.join(outdir, f"{i}.rc"), "w") as f:
+                f.write(f"{rc}\n")
     else:
         raise SystemExit(__doc__)
 

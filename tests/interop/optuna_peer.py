@@ -24,6 +24,9 @@ reference peer). Commands:
                                  and checks the facts of its README
   py-upgrade URL                 Optuna's own RDBStorage.upgrade() (3.1: to v3.0.0.d)
 
+Several commands may be given in one call, separated by "+" (Optuna is then
+imported once); `dump URL --out FILE` writes the dump to FILE.
+
 URLs are SQLAlchemy SQLite URLs (sqlite:////abs/path.db). Storages are opened with
 skip_compatibility_check=True, since Optuna 3.1 predates revision v3.2.0.a.
 Exit status: 0 ok, 1 a check failed (the reasons are printed), 2 usage.
@@ -664,14 +667,15 @@ def py_upgrade(url):
     print(storage.get_current_version())
 
 
-def main(argv):
-    if len(argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    cmd, args = argv[1], argv[2:]
-    if cmd == "dump" and len(args) == 1:
-        json.dump(dump(args[0]), sys.stdout)
-        sys.stdout.write("\n")
+def run_one(cmd, args):
+    """One command; returns its exit status (check failures are counted in FAILURES)."""
+    if cmd == "dump" and len(args) in (1, 3) and (len(args) == 1 or args[1] == "--out"):
+        text = json.dumps(dump(args[0])) + "\n"
+        if len(args) == 3:
+            with open(args[2], "w") as f:
+                f.write(text)
+        else:
+            sys.stdout.write(text)
         return 0
     if cmd == "compare" and len(args) == 2:
         return compare(*args)
@@ -679,30 +683,48 @@ def main(argv):
         return write(args[0])
     if cmd == "continue" and len(args) == 2:
         return cont(*args)
-    if cmd == "check-loupe-scenario" and len(args) == 1:
-        check_loupe_scenario(args[0])
-    elif cmd == "check-py-continued" and len(args) == 1:
-        check_py_continued(args[0])
-    elif cmd == "check-loupe-continued" and len(args) == 1:
-        check_loupe_continued(args[0])
-    elif cmd == "check-format" and len(args) == 1:
-        check_format(args[0])
-    elif cmd == "check-crash" and len(args) == 3:
-        check_crash(args[0], args[1], int(args[2]))
-    elif cmd == "check-dense" and len(args) == 3:
-        check_dense(args[0], args[1], int(args[2]))
-    elif cmd == "check-fixture" and len(args) == 2:
-        check_fixture(*args)
-    elif cmd == "py-upgrade" and len(args) == 1:
-        py_upgrade(args[0])
-    else:
-        print(__doc__, file=sys.stderr)
+    checks = {
+        "check-loupe-scenario": (1, check_loupe_scenario),
+        "check-py-continued": (1, check_py_continued),
+        "check-loupe-continued": (1, check_loupe_continued),
+        "check-format": (1, check_format),
+        "check-crash": (3, lambda u, n, k: check_crash(u, n, int(k))),
+        "check-dense": (3, lambda u, n, k: check_dense(u, n, int(k))),
+        "check-fixture": (2, check_fixture),
+        "py-upgrade": (1, py_upgrade),
+    }
+    if cmd not in checks or len(args) != checks[cmd][0]:
+        print("optuna_peer.py: bad command %r %r\n%s" % (cmd, args, __doc__), file=sys.stderr)
         return 2
-    if FAILURES:
-        print("%s: %d checks failed" % (cmd, len(FAILURES)), file=sys.stderr)
+    before = len(FAILURES)
+    checks[cmd][1](*args)
+    if len(FAILURES) > before:
+        print("%s: %d checks failed" % (cmd, len(FAILURES) - before), file=sys.stderr)
         return 1
     print("%s: ok" % cmd)
     return 0
+
+
+def main(argv):
+    """Runs the commands given, separated by "+" (one process: Optuna is imported once)."""
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    groups, cur = [], []
+    for a in argv[1:] + ["+"]:
+        if a == "+":
+            if cur:
+                groups.append(cur)
+            cur = []
+        else:
+            cur.append(a)
+    worst = 0
+    for g in groups:
+        rc = run_one(g[0], g[1:])
+        if rc == 2:
+            return 2
+        worst = max(worst, rc)
+    return worst
 
 
 if __name__ == "__main__":

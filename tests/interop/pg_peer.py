@@ -17,6 +17,7 @@ Needs python3-optuna and python3-psycopg2.
 
 import datetime
 import os
+import sqlite3
 import sys
 import time
 import warnings
@@ -84,8 +85,12 @@ class _Connection:
 
 
 class _Sqlite3Shim:
+    """sqlite3.connect for SQLite URLs, psycopg2 for PostgreSQL ones."""
+
     @staticmethod
     def connect(url):
+        if url.startswith("sqlite:///"):
+            return sqlite3.connect(url[len("sqlite:///"):])
         return _Connection(url)
 
 

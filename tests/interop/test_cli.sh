@@ -689,26 +689,42 @@ else
     grep -q "^study mo MINIMIZE,MAXIMIZE " py_summary.txt || fail "python sees mo's directions"
     grep -q "^  trial 0 COMPLETE values=\[-inf, 3.0\] " py_summary.txt || fail "python sees mo's -inf value"
 
+    # A trial enqueued by Python (WAITING, fixed params) is the one loupe's ask takes.
+    run create-study --storage $S --study-name enq -q
+    checks=$((checks + 1))
+    OPY enqueue $S enq '{"lr": 0.01}' 2>py_err.txt || fail "python enqueue: $(tail -1 py_err.txt)"
+    run ask --storage $S --study-name enq --search-space '{"lr": {"name": "FloatDistribution", "attributes": {"low": 1e-05, "high": 1.0, "log": true}}}'
+    expect_rc 0
+    expect_out '{"number": 0, "params": {"lr": 0.01}}'
+    run ask --storage $S --study-name enq
+    expect_out '{"number": 1, "params": {}}'
+    checks=$((checks + 1))
+    OPY summary $S >py_summary.txt 2>py_err.txt
+    grep -q "^  trial 0 RUNNING values=None params={'lr': 0.01} user_attrs={} started=True completed=False$" py_summary.txt ||
+        fail "python sees the enqueued trial taken: $(grep -A1 'study enq' py_summary.txt)"
+    run delete-study --storage $S --study-name enq
+
     # loupe prints what Optuna's formatting code prints for the same records.
+    mkdir -p pyfmt
+    OPY formats $S demo pyfmt 2>py_err.txt || fail "python formats: $(tail -1 py_err.txt)"
     for verb in studies trials best-trial best-trials; do
         for fmt in table json yaml; do
             for flat in 0 1; do
                 flag=""
                 [ $flat = 1 ] && flag=--flatten
                 # shellcheck disable=SC2086
-                OPY format $S $verb demo $fmt $flat >expected_py.txt 2>py_err.txt || fail "python format $verb: $(tail -1 py_err.txt)"
                 if [ $verb = studies ]; then run $verb --storage $S -f $fmt $flag; else run $verb --storage $S --study-name demo -f $fmt $flag; fi
-                expect_out_file expected_py.txt
+                expect_out_file pyfmt/${verb}_${fmt}_${flat}.txt
             done
         done
     done
+    mkdir -p pymo
+    OPY formats $S mo pymo 2>py_err.txt || fail "python formats of mo: $(tail -1 py_err.txt)"
     for fmt in table json yaml; do
-        OPY format $S trials mo $fmt 0 >expected_py.txt 2>py_err.txt
         run trials --storage $S --study-name mo -f $fmt
-        expect_out_file expected_py.txt
-        OPY format $S best-trials mo $fmt 1 >expected_py.txt 2>py_err.txt
+        expect_out_file pymo/trials_${fmt}_0.txt
         run best-trials --storage $S --study-name mo -f $fmt --flatten
-        expect_out_file expected_py.txt
+        expect_out_file pymo/best-trials_${fmt}_1.txt
     done
 
     # Optuna's own CLI on a file both can open (revision v3.0.0.d, --skip-schema-check
@@ -745,20 +761,28 @@ else
         run tell --storage $B --study-name mixed --trial-number 2 --state pruned --skip-schema-check
         run tell --storage $B --study-name mixed --trial-number 3 --values nan --skip-schema-check
         run study set-user-attr --storage $B --study-name mixed -k note --value "é 'quoted'" --skip-schema-check
+        mkdir -p pycli
+        : >pycli/lines
         for verb in studies trials best-trial best-trials; do
             for fmt in table json yaml; do
                 for flag in "" --flatten; do
-                    study_args=(--study-name mixed)
-                    [ $verb = studies ] && study_args=()
-                    # shellcheck disable=SC2086
-                    OPY cli $verb --storage $B "${study_args[@]}" -f $fmt $flag >expected_cli.txt 2>/dev/null ||
-                        fail "optuna $verb -f $fmt $flag failed"
-                    # shellcheck disable=SC2086
-                    run $verb --storage $B "${study_args[@]}" -f $fmt $flag --skip-schema-check
-                    expect_out_file expected_cli.txt
+                    study_arg="--study-name mixed"
+                    [ $verb = studies ] && study_arg=""
+                    echo "$verb --storage $B $study_arg -f $fmt $flag" >>pycli/lines
                 done
             done
         done
+        OPY cli-batch pycli <pycli/lines 2>/dev/null || fail "optuna cli-batch failed"
+        i=0
+        while read -r line; do
+            checks=$((checks + 1))
+            [ "$(cat pycli/$i.rc 2>/dev/null)" = 0 ] || fail "optuna $line: exit status $(cat pycli/$i.rc 2>/dev/null)"
+            # shellcheck disable=SC2086
+            run $line --skip-schema-check
+            expect_rc 0
+            expect_out_file pycli/$i.txt
+            i=$((i + 1))
+        done <pycli/lines
         # Optuna 3.1 still opens the file loupe wrote to.
         checks=$((checks + 1))
         OPY summary $B >py_both.txt 2>py_err.txt || fail "python summary of both.db: $(tail -1 py_err.txt)"

@@ -5,7 +5,8 @@
 # PRAGMA integrity_check, open in loupe and in Python Optuna, and hold no
 # half-written trial (params all or none, a COMPLETE trial has its value, which
 # matches its params, its 3 intermediate values and its attr); loupe then
-# continues the study with the next trial numbers.
+# continues the study with the next trial numbers. The same again with
+# LOUPE_OPEN_NOSYNC, which promises that a killed process loses nothing.
 source "$(dirname "$0")/interop_lib.sh"
 PY=$(find_optuna_python) || PY=python3
 HAVE_OPTUNA=0
@@ -42,13 +43,13 @@ wait_for() {
 
 has_lines() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 
-# kill_loop DB SEED WHEN DELAY: runs crash-loop on DB and SIGKILLs it DELAY
-# seconds after WHEN happened: "file" (the database file exists) or a number
-# K (K trials finished).
+# kill_loop DB SEED WHEN DELAY [--nosync]: runs crash-loop on DB and SIGKILLs it
+# DELAY seconds after WHEN happened: "file" (the database file exists) or a
+# number K (K trials finished).
 kill_loop() {
     local db=$1 seed=$2 when=$3 delay=$4
     rm -f "$WORK/progress"
-    "$DRIVER" crash-loop "$(url_of "$db")" crash "$seed" >"$WORK/progress" 2>"$WORK/loop.err" &
+    "$DRIVER" crash-loop "$(url_of "$db")" crash "$seed" ${5:-} >"$WORK/progress" 2>"$WORK/loop.err" &
     local pid=$!
     if [ "$when" = file ]; then
         wait_for test -e "$db"
@@ -78,8 +79,10 @@ for delay in 0 0.004 0.009 0.015 0.022 0.031 0.043 0.058 0.077 0.1 0.002 0.013; 
     kill_loop "$DB" $((round + 10)) $((round % 3 + 1)) "$delay"
     check_after_kill "$DB" $round
 done
-"$DRIVER" dump "$(url_of "$DB")" >"$WORK/final.json" || die "final dump"
-"$PY" - "$WORK/final.json" $round <<'PYEOF' || die "final state"
+# final_state DB ROUNDS: every round added trials
+final_state() {
+    "$DRIVER" dump "$(url_of "$1")" >"$WORK/final.json" || die "final dump of $1"
+    "$PY" - "$WORK/final.json" "$2" <<'PYEOF' || die "final state of $1"
 import json, sys
 (st,) = json.load(open(sys.argv[1]))["studies"]
 rounds = int(sys.argv[2])
@@ -88,4 +91,18 @@ print("after %d kills: %d trials %s" % (rounds, st["n_trials"], st["counts"]))
 assert st["n_trials"] >= rounds * 4, st["n_trials"]
 assert st["counts"]["COMPLETE"] >= rounds * 3, st["counts"]
 PYEOF
+}
+final_state "$DB" $round
+
+# LOUPE_OPEN_NOSYNC promises that a killed process loses nothing (only an OS
+# crash or power loss can): the same kills with it
+step "repeated kills with LOUPE_OPEN_NOSYNC"
+DB=$WORK/nosync.db
+round=0
+for delay in 0 0.003 0.008 0.017 0.029 0.041 0.066 0.001; do
+    round=$((round + 1))
+    kill_loop "$DB" $((round + 30)) $((round % 3 + 1)) "$delay" --nosync
+    check_after_kill "$DB" $round
+done
+final_state "$DB" $round
 echo "PASS"

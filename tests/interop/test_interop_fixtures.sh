@@ -32,8 +32,8 @@ for asset in "$ASSETS"/*.db; do
         cp "$asset" "$WORK/skip.db"
         chmod u+w "$WORK/skip.db"
         drv dump "$(url_of "$WORK/skip.db")" --skip-schema-check >"$WORK/skip-loupe.json"
-        py dump "$(url_of "$WORK/skip.db")" >"$WORK/skip-py.json"
-        same_dumps "$WORK/skip-py.json" "$WORK/skip-loupe.json" "$name read without upgrade"
+        py dump "$(url_of "$WORK/skip.db")" --out "$WORK/skip-py.json" \
+            + compare "$WORK/skip-py.json" "$WORK/skip-loupe.json"
     fi
 
     out=$(drv upgrade "$(url_of "$LP")")
@@ -42,19 +42,19 @@ for asset in "$ASSETS"/*.db; do
     [ "${out%% *}" = "$want" ] || die "$name: upgrade reported '$out', expected upgraded=$want"
     [ "$(drv revision "$(url_of "$LP")")" = "ok v3.2.0.a" ] || die "$name: not at v3.2.0.a after upgrade"
     drv dump "$(url_of "$LP")" >"$WORK/$name-loupe.json"
-    py dump "$(url_of "$LP")" >"$WORK/$name-py.json"
-    same_dumps "$WORK/$name-py.json" "$WORK/$name-loupe.json" "$name upgraded by loupe"
-    py check-fixture "$(url_of "$LP")" "$name"
-    py check-format "$(url_of "$LP")"
-
-    if [ "$name" != "3.2.0.a" ]; then # Optuna 3.1's own upgrade (to v3.0.0.d) gives the same data
+    # one Python process: Python's view of loupe's upgrade, the README facts, the
+    # stored texts, and Optuna 3.1's own upgrade (to v3.0.0.d) giving the same data
+    checks=(dump "$(url_of "$LP")" --out "$WORK/$name-py.json"
+        + compare "$WORK/$name-py.json" "$WORK/$name-loupe.json"
+        + check-fixture "$(url_of "$LP")" "$name" + check-format "$(url_of "$LP")")
+    if [ "$name" != "3.2.0.a" ]; then
         PU=$WORK/$name-optuna.db
         cp "$asset" "$PU"
         chmod u+w "$PU"
-        py py-upgrade "$(url_of "$PU")" >/dev/null
-        py dump "$(url_of "$PU")" >"$WORK/$name-optuna.json"
-        same_dumps "$WORK/$name-optuna.json" "$WORK/$name-loupe.json" "$name: Optuna's upgrade vs loupe's"
+        checks+=(+ py-upgrade "$(url_of "$PU")" + dump "$(url_of "$PU")" --out "$WORK/$name-optuna.json"
+            + compare "$WORK/$name-optuna.json" "$WORK/$name-loupe.json")
     fi
+    py "${checks[@]}"
 
     for study in single multi "schema migration"; do
         if grep -q "\"name\": \"$study\"" "$WORK/$name-loupe.json"; then
@@ -62,8 +62,7 @@ for asset in "$ASSETS"/*.db; do
         fi
     done
     drv dump "$(url_of "$LP")" >"$WORK/$name-loupe2.json"
-    py dump "$(url_of "$LP")" >"$WORK/$name-py2.json"
-    same_dumps "$WORK/$name-py2.json" "$WORK/$name-loupe2.json" "$name after loupe's writes"
+    py dump "$(url_of "$LP")" --out "$WORK/$name-py2.json" + compare "$WORK/$name-py2.json" "$WORK/$name-loupe2.json"
 done
 
 step "loupe storage upgrade (CLI), as the refusal message says"
@@ -95,13 +94,16 @@ cp "$LOUPE_TEST_DATA/fixtures/optuna-3.1-hitl.db" "$H31"
 cp "$LOUPE_TEST_DATA/fixtures/optuna-hitl-v3.2.0.a.db" "$H32"
 chmod u+w "$H31" "$H32"
 drv dump "$(url_of "$H31")" --skip-schema-check >"$WORK/h31-loupe.json"
-py dump "$(url_of "$H31")" >"$WORK/h31-py.json"
-same_dumps "$WORK/h31-py.json" "$WORK/h31-loupe.json" "optuna-3.1-hitl.db"
 drv dump "$(url_of "$H32")" >"$WORK/h32-loupe.json"
-same_dumps "$WORK/h31-loupe.json" "$WORK/h32-loupe.json" "the v3.2.0.a twin"
 drv upgrade "$(url_of "$H31")" >/dev/null
 drv dump "$(url_of "$H31")" >"$WORK/h31-up.json"
-same_dumps "$WORK/h32-loupe.json" "$WORK/h31-up.json" "optuna-3.1-hitl.db upgraded by loupe"
+# Python's view of the v3.0.0.d file; the twin and the upgraded file read the same in loupe
+cp "$LOUPE_TEST_DATA/fixtures/optuna-3.1-hitl.db" "$WORK/h31-orig.db"
+chmod u+w "$WORK/h31-orig.db"
+py dump "$(url_of "$WORK/h31-orig.db")" --out "$WORK/h31-py.json" \
+    + compare "$WORK/h31-py.json" "$WORK/h31-loupe.json" \
+    + compare "$WORK/h31-loupe.json" "$WORK/h32-loupe.json" \
+    + compare "$WORK/h32-loupe.json" "$WORK/h31-up.json"
 "$PY" - "$WORK/h31-up.json" "$H31" <<'PYEOF' || die "HITL fixture facts (fixtures/README.md 1.6)"
 import json, sqlite3, sys
 d = json.load(open(sys.argv[1]))

@@ -14,24 +14,17 @@ step "loupe writes the scenario"
 drv write-scenario "$U"
 
 step "Python reads every fact of the scenario; stored texts are in Python's form"
-py check-loupe-scenario "$U"
 drv dump "$U" >"$WORK/loupe.json"
-py dump "$U" >"$WORK/py.json"
-same_dumps "$WORK/py.json" "$WORK/loupe.json" "Python and loupe reading loupe's file"
+py check-loupe-scenario "$U" + dump "$U" --out "$WORK/py.json" + compare "$WORK/py.json" "$WORK/loupe.json"
 
 step "Python continues loupe-single (claims the WAITING trial) and loupe-multi"
-py continue "$U" loupe-single >/dev/null
-py continue "$U" loupe-multi >/dev/null
-py check-loupe-continued "$U"
+py continue "$U" loupe-single + continue "$U" loupe-multi + check-loupe-continued "$U" >/dev/null
 drv dump "$U" >"$WORK/loupe2.json"
-py dump "$U" >"$WORK/py2.json"
-same_dumps "$WORK/py2.json" "$WORK/loupe2.json" "after Python's writes"
+py dump "$U" --out "$WORK/py2.json" + compare "$WORK/py2.json" "$WORK/loupe2.json"
 
 step "loupe continues after Python"
 numbers=$(drv continue "$U" loupe-single | tr '\n' ' ')
 [ "$numbers" = "7 8 " ] || die "loupe's next trials after Python's are numbered '$numbers', expected '7 8 '"
 drv dump "$U" >"$WORK/loupe3.json"
-py dump "$U" >"$WORK/py3.json"
-same_dumps "$WORK/py3.json" "$WORK/loupe3.json" "after loupe's second writes"
-py check-format "$U"
+py dump "$U" --out "$WORK/py3.json" + compare "$WORK/py3.json" "$WORK/loupe3.json" + check-format "$U"
 echo "PASS"

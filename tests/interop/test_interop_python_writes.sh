@@ -10,8 +10,7 @@ require_optuna
 
 DB=$WORK/py.db
 step "Python writes the scenario (revision v3.0.0.d)"
-py write "$(url_of "$DB")"
-py dump "$(url_of "$DB")" >"$WORK/expected.json"
+py write "$(url_of "$DB")" + dump "$(url_of "$DB")" --out "$WORK/expected.json"
 
 step "loupe reads the v3.0.0.d file with LOUPE_OPEN_SKIP_SCHEMA_CHECK"
 cp "$DB" "$WORK/skip.db"
@@ -52,8 +51,7 @@ same_dumps "$WORK/expected.json" "$WORK/loupe-up.json" "loupe reading the upgrad
 step "loupe continues py-single (claims the WAITING trial) and py-multi; Python reads them"
 drv continue "$(url_of "$UP")" py-single >/dev/null
 drv continue "$(url_of "$UP")" py-multi >/dev/null
-py check-py-continued "$(url_of "$UP")"
-py dump "$(url_of "$UP")" >"$WORK/py-after.json"
 drv dump "$(url_of "$UP")" >"$WORK/loupe-after.json"
-same_dumps "$WORK/py-after.json" "$WORK/loupe-after.json" "after loupe's writes"
+py check-py-continued "$(url_of "$UP")" + dump "$(url_of "$UP")" --out "$WORK/py-after.json" \
+    + compare "$WORK/py-after.json" "$WORK/loupe-after.json"
 echo "PASS"

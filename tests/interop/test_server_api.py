@@ -5,7 +5,7 @@ responses for the fixture database (tests/data/fixtures/README.md section 2.1),
 every endpoint and its error responses, artifacts, live updates (SSE), and the
 security checks. Standard library only; run by test_server_api.sh.
 
-Usage: test_server_api.py LOUPE_BIN FIXTURE_DB WORKDIR
+Usage: test_server_api.py LOUPE_BIN FIXTURE_DB WORKDIR SERVER_DATA_DIR
 """
 import base64
 import http.client
@@ -21,7 +21,7 @@ import threading
 import time
 import traceback
 
-LOUPE, FIXTURE, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+LOUPE, FIXTURE, WORK, DATA = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 ART_ID = "e3e70682-c209-4cac-a29f-6fbed82c07cd"
 
 # ---------------------------------------------------------------- expected (fixture README 2.1)
@@ -307,10 +307,38 @@ def test_importances(s):
     eq(len(imps), 1, "one objective")
     names = sorted(p["name"] for p in imps[0])
     eq(names, ["b", "g", "r"], "params")
+    # Optuna 5.0's PedAnovaImportanceEvaluator on this file, as optuna-dashboard calls it
+    upstream = {"g": 0.4129432579859787, "r": 0.35857615965740636, "b": 0.22848058235661498}
+    for p in imps[0]:
+        assert abs(p["importance"] - upstream[p["name"]]) < 1e-12, (p, upstream)
     assert abs(sum(p["importance"] for p in imps[0]) - 1) < 1e-9, imps
     assert all(p["distribution"] == "IntDistribution" for p in imps[0])
     assert [p["importance"] for p in imps[0]] == sorted((p["importance"] for p in imps[0]), reverse=True)
     eq(s.json("GET", "/api/studies/1/param_importances"), j, "cached")
+
+
+def test_importances_vs_optuna():
+    """PED-ANOVA against Optuna 5.0's own numbers (tests/data/server/make_ped_anova.py):
+    float, log float, log int, stepped int and float, categorical, a conditional
+    param, and a maximized second objective."""
+    db = os.path.join(WORK, "ped_anova.db")
+    shutil.copyfile(os.path.join(DATA, "ped_anova.db"), db)
+    with open(os.path.join(DATA, "ped_anova_expected.json")) as f:
+        expected = json.load(f)
+    s = Server(db, "--quiet")
+    try:
+        got = s.json("GET", "/api/studies/1/param_importances")["param_importances"]
+    finally:
+        s.stop()
+    eq(len(got), 2, "objectives")
+    for obj, (g, e) in enumerate(zip(got, expected)):
+        eq(sorted(p["name"] for p in g), sorted(e), "params of objective %d" % obj)
+        for p in g:
+            assert abs(p["importance"] - e[p["name"]]) < 1e-12, (obj, p, e[p["name"]])
+        imps = [p["importance"] for p in g]
+        eq(imps, sorted(imps, reverse=True), "sorted")
+    kinds = {p["name"]: p["distribution"] for p in got[0]}
+    eq((kinds["opt"], kinds["n"], kinds["x"]), ("CategoricalDistribution", "IntDistribution", "FloatDistribution"), "")
 
 
 def test_preferential(s, db):
@@ -605,6 +633,7 @@ def main():
         run("preferential", test_preferential, s, db)
     finally:
         s.stop()
+    run("importances_vs_optuna", test_importances_vs_optuna)
     run("artifacts", test_artifacts, fresh_db("artifacts.db"))
     run("security", test_security, fresh_db("security.db"))
     run("sse", test_sse, fresh_db("sse.db"))

@@ -13,8 +13,9 @@
  *                                    every snapshot (dense numbers, complete trials whole)
  *   enqueue URL STUDY N              creates STUDY with N WAITING trials {"x": i}
  *   claim URL STUDY N                asks until the queue is empty; prints claimed numbers
- *   crash-loop URL STUDY SEED        ask/suggest/report/attr/tell forever (to be killed);
- *                                    prints a line after each trial
+ *   crash-loop URL STUDY SEED [--nosync]  ask/suggest/report/attr/tell forever (to be
+ *                                    killed); prints a line after each trial; --nosync
+ *                                    opens with LOUPE_OPEN_NOSYNC
  *   check-crash URL STUDY MAXRUN     checks the invariants killed crash-loops must keep
  *                                    (at most MAXRUN RUNNING trials: one per kill), then
  *                                    runs 3 more trials
@@ -406,10 +407,10 @@ static int crash_trial(loupe_trial *t, long i) {
 
 /* Runs crash_trial forever; every 5th trial is enqueued first ({"x0": 0.5})
  * and claimed by the ask. */
-static int cmd_crash_loop(const char *url, const char *name, uint64_t seed) {
+static int cmd_crash_loop(const char *url, const char *name, uint64_t seed, unsigned flags) {
     loupe_storage *s;
     loupe_study *st = NULL;
-    if (open_storage(url, 0, &s)) return 1;
+    if (open_storage(url, flags, &s)) return 1;
     if (open_study(s, name, 1, seed, &st)) goto fail;
     for (long i = 0;; i++) {
         loupe_trial *t;
@@ -566,8 +567,9 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "reader") == 0 && argc == 5) return cmd_reader(url, study, argv[4]);
     if (strcmp(cmd, "enqueue") == 0 && argc == 5) return cmd_enqueue(url, study, atol(argv[4]));
     if (strcmp(cmd, "claim") == 0 && argc == 5) return cmd_claim(url, study, atol(argv[4]));
-    if (strcmp(cmd, "crash-loop") == 0 && argc == 5)
-        return cmd_crash_loop(url, study, strtoull(argv[4], NULL, 10));
+    if (strcmp(cmd, "crash-loop") == 0 && (argc == 5 || (argc == 6 && strcmp(argv[5], "--nosync") == 0)))
+        return cmd_crash_loop(url, study, strtoull(argv[4], NULL, 10),
+                              argc == 6 ? LOUPE_OPEN_NOSYNC : LOUPE_OPEN_DEFAULT);
     if (strcmp(cmd, "worker") == 0 && argc == 6)
         return cmd_worker(url, study, atol(argv[4]), strtoull(argv[5], NULL, 10));
     return usage();

@@ -23,13 +23,13 @@
 #include "sampler/tpe_split.h"
 #include "util/rng.h"
 
-#define assert_close(actual, expected, tol)                                                   \
-    do {                                                                                      \
-        double a_ = (actual), e_ = (expected), t_ = (tol);                                    \
-        if (!(fabs(a_ - e_) <= t_)) {                                                         \
-            print_error("%s = %.17g, expected %.17g (tol %g)\n", #actual, a_, e_, t_);        \
-            fail();                                                                           \
-        }                                                                                     \
+#define assert_close(actual, expected, tol)                                                        \
+    do {                                                                                           \
+        double a_ = (actual), e_ = (expected), t_ = (tol);                                         \
+        if (!(fabs(a_ - e_) <= t_)) {                                                              \
+            print_error("%s = %.17g, expected %.17g (tol %g)\n", #actual, a_, e_, t_);             \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 /* relative tolerance */
 #define assert_rel(actual, expected, rtol) assert_close(actual, expected, fabs(expected) * (rtol))
@@ -57,10 +57,10 @@ static void test_log_ndtr(void **state) {
 static void test_log_gauss_mass(void **state) {
     (void)state;
     static const double ref[][3] = {
-        {-1, 1, -0.38171514630212607227},    {2, 3, -3.844353426334205621},
-        {-3, -2, -3.844353426334205621},     {5, 6, -15.068446096529453352},
-        {-6, -5, -15.068446096529453352},    {-50, -49, -1205.3111748916652575},
-        {30, 31, -454.32124395634325204},    {-0.5, 40, -0.36894641528865639307},
+        {-1, 1, -0.38171514630212607227},      {2, 3, -3.844353426334205621},
+        {-3, -2, -3.844353426334205621},       {5, 6, -15.068446096529453352},
+        {-6, -5, -15.068446096529453352},      {-50, -49, -1205.3111748916652575},
+        {30, 31, -454.32124395634325204},      {-0.5, 40, -0.36894641528865639307},
         {-2.5, 1e-8, -0.70564426754466657073},
     };
     for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++)
@@ -92,8 +92,8 @@ static void test_ndtri_exp(void **state) {
 static void test_truncnorm_ppf(void **state) {
     (void)state;
     static const double ref[][4] = {
-        {0.3, -1, 2, -0.24240381788922682623},   {0.7, 3, 4, 3.3345815213037898889},
-        {0.5, -40, -39, -39.017757305232351403}, {0.999, 10, 12, 10.662528379133462574},
+        {0.3, -1, 2, -0.24240381788922682623},      {0.7, 3, 4, 3.3345815213037898889},
+        {0.5, -40, -39, -39.017757305232351403},    {0.999, 10, 12, 10.662528379133462574},
         {0.25, -0.5, 0.5, -0.24231313244667637288}, {1e-9, -3, 3, -2.9999997749697700363},
     };
     for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
@@ -178,6 +178,7 @@ static void test_options(void **state) {
     assert_null(o.gamma);
     assert_null(o.weights);
     assert_null(o.constraints);
+    assert_int_equal(o.rules, LOUPE_TPE_RULES_OPTUNA_5);
     char err[200];
     assert_int_equal(loupe_tpe_options_check(&o, err, sizeof err), LOUPE_OK);
 
@@ -200,6 +201,13 @@ static void test_options(void **state) {
     b = o;
     b.multivariate = 7;
     assert_int_equal(loupe_tpe_options_check(&b, NULL, 0), LOUPE_EINVAL);
+    b = o;
+    b.rules = 2;
+    assert_int_equal(loupe_tpe_options_check(&b, err, sizeof err), LOUPE_EINVAL);
+    assert_non_null(strstr(err, "rules"));
+    b = o;
+    b.rules = LOUPE_TPE_RULES_OPTUNA_3_1;
+    assert_int_equal(loupe_tpe_options_check(&b, err, sizeof err), LOUPE_OK);
     b = o;
     b.group = 1; /* with AUTO: fine */
     assert_int_equal(loupe_tpe_options_check(&b, err, sizeof err), LOUPE_OK);
@@ -240,7 +248,9 @@ static void test_check_weights(void **state) {
 static const char *const abc[] = {"\"a\"", "\"b\"", "\"c\""};
 
 static loupe__tpe_pe_params default_params(void) {
-    loupe__tpe_pe_params p = {.prior_weight = 1.0, .consider_prior = 1, .consider_magic_clip = 1,
+    loupe__tpe_pe_params p = {.prior_weight = 1.0,
+                              .consider_prior = 1,
+                              .consider_magic_clip = 1,
                               .consider_endpoints = 0};
     return p;
 }
@@ -310,6 +320,7 @@ static void test_parzen_worked_example(void **state) {
 /* Vectors from Optuna HEAD's _ParzenEstimator (1d8ce7bb6f3c, numpy argsort made
  * stable: with ties numpy's default sort order is unspecified) with
  * default_weights (N = 30: the ramp applies): log_pdf at 8 points. */
+/* clang-format off */
 static const char *const six[] = {"\"c0\"", "\"c1\"", "\"c2\"", "\"c3\"", "\"c4\"", "\"c5\""};
 struct pe_vector {
     size_t n_dims, n_obs;
@@ -326,7 +337,8 @@ static const struct pe_vector vec1 = {
     .space = {
         {.kind = LOUPE_DIST_INT, .low = 6.0, .high = 478.0, .step = 1.0, .log = 1},
         {.kind = LOUPE_DIST_FLOAT, .low = 0.1, .high = 3.5, .step = 0.1, .log = 0},
-        {.kind = LOUPE_DIST_FLOAT, .low = 0.011877174415180823, .high = 3.4631050113794744, .step = 0.0, .log = 1},
+        {.kind = LOUPE_DIST_FLOAT, .low = 0.011877174415180823,
+         .high = 3.4631050113794744, .step = 0.0, .log = 1},
     },
     .obs = {
         34.0, 1.2000000000000002, 0.06977953411260462,
@@ -370,16 +382,21 @@ static const struct pe_vector vec1 = {
         87.0, 1.1, 0.19419403706297308,
         219.0, 3.3000000000000003, 2.43521541086321,
     },
-    .log_pdf = {-12.588236557995065, -13.885807349208392, -14.069137337055368, -16.373579865675058, -10.58601743804947, -11.556225785786763, -14.249512777163101, -10.79804801055065},
+    .log_pdf = {
+        -12.588236557995065, -13.885807349208392, -14.069137337055368, -16.373579865675058,
+        -10.58601743804947, -11.556225785786763, -14.249512777163101, -10.79804801055065,
+    },
 };
 /* case 8: N=30, prior_weight=2.0, consider_endpoints=0, magic_clip=1 */
 static const struct pe_vector vec8 = {
     .n_dims = 4, .n_obs = 30, .prior_weight = 2.0, .endpoints = 0, .magic_clip = 1,
     .space = {
-        {.kind = LOUPE_DIST_FLOAT, .low = 0.016887068374112135, .high = 161.9803028859146, .step = 0.0, .log = 1},
+        {.kind = LOUPE_DIST_FLOAT, .low = 0.016887068374112135,
+         .high = 161.9803028859146, .step = 0.0, .log = 1},
         {.kind = LOUPE_DIST_CATEGORICAL, .n_choices = 6, .choices = six},
         {.kind = LOUPE_DIST_CATEGORICAL, .n_choices = 6, .choices = six},
-        {.kind = LOUPE_DIST_FLOAT, .low = 0.8873042877868513, .high = 115.77265385772986, .step = 0.0, .log = 1},
+        {.kind = LOUPE_DIST_FLOAT, .low = 0.8873042877868513,
+         .high = 115.77265385772986, .step = 0.0, .log = 1},
     },
     .obs = {
         91.30607580674248, 0.0, 5.0, 31.85462522267076,
@@ -423,15 +440,20 @@ static const struct pe_vector vec8 = {
         12.259231416355815, 1.0, 3.0, 17.595719049159985,
         0.27797819955520287, 0.0, 5.0, 2.0577854053469022,
     },
-    .log_pdf = {-10.05549077549417, -8.93862527288951, -8.748212297098904, -9.44912143256538, -8.776096897903994, -7.04258968038319, -7.622251253593926, -8.520255365441278},
+    .log_pdf = {
+        -10.05549077549417, -8.93862527288951, -8.748212297098904, -9.44912143256538,
+        -8.776096897903994, -7.04258968038319, -7.622251253593926, -8.520255365441278,
+    },
 };
+/* clang-format on */
 
 static void check_vector(const struct pe_vector *v) {
     const loupe_distribution *space[4];
     for (size_t d = 0; d < v->n_dims; d++) space[d] = &v->space[d];
     double w[30];
     loupe_tpe_default_weights(v->n_obs, w, NULL);
-    loupe__tpe_pe_params p = {.prior_weight = v->prior_weight, .consider_prior = 1,
+    loupe__tpe_pe_params p = {.prior_weight = v->prior_weight,
+                              .consider_prior = 1,
                               .consider_magic_clip = v->magic_clip,
                               .consider_endpoints = v->endpoints};
     loupe__tpe_parzen pe;
@@ -447,6 +469,68 @@ static void test_parzen_matches_optuna_head(void **state) {
     (void)state;
     check_vector(&vec1);
     check_vector(&vec8);
+}
+
+/* LOUPE_TPE_RULES_OPTUNA_3_1's estimator rules, one by one. */
+static void test_parzen_optuna31_rules(void **state) {
+    (void)state;
+    loupe_distribution dx = {.kind = LOUPE_DIST_FLOAT, .low = 0, .high = 10};
+    const loupe_distribution *space[] = {&dx};
+    double obs[] = {1, 2, 8}, w[] = {1, 1, 1};
+    loupe__tpe_parzen pe;
+    /* Optuna 5.0: neighbours among observations only: raw [1, 6, 6] -> clip >= 2 */
+    loupe__tpe_pe_params p = default_params();
+    assert_int_equal(loupe__tpe_parzen_build(&pe, space, 1, obs, 3, w, &p), LOUPE_OK);
+    assert_close(pe.dims[0].sigma[0], 2, 1e-12);
+    assert_close(pe.dims[0].sigma[1], 6, 1e-12);
+    assert_close(pe.dims[0].sigma[2], 6, 1e-12);
+    loupe__tpe_parzen_free(&pe);
+    /* prior's center 5 among the neighbours: [0, 1, 2, 5, 8, 10] -> [1, 3, 3] -> [2, 3, 3] */
+    p.prior_in_bandwidth = 1;
+    assert_int_equal(loupe__tpe_parzen_build(&pe, space, 1, obs, 3, w, &p), LOUPE_OK);
+    assert_close(pe.dims[0].sigma[0], 2, 1e-12);
+    assert_close(pe.dims[0].sigma[1], 3, 1e-12);
+    assert_close(pe.dims[0].sigma[2], 3, 1e-12);
+    assert_close(pe.dims[0].sigma[3], 10, 0);
+    loupe__tpe_parzen_free(&pe);
+    /* Scott's rule: 0.2 * N^(-1/(D+4)) * range for every observation kernel */
+    p = default_params();
+    p.scott_rule = 1;
+    p.consider_magic_clip = 0;
+    assert_int_equal(loupe__tpe_parzen_build(&pe, space, 1, obs, 3, w, &p), LOUPE_OK);
+    for (int k = 0; k < 3; k++) assert_close(pe.dims[0].sigma[k], 2.0 * pow(3, -0.2), 1e-12);
+    assert_close(pe.dims[0].sigma[3], 10, 0);
+    loupe__tpe_parzen_free(&pe);
+    /* no -log(sigma) in continuous densities: the prior alone, sigma 10 */
+    p = default_params();
+    double x = 3, lp5, lp31;
+    assert_int_equal(loupe__tpe_parzen_build(&pe, space, 1, NULL, 0, NULL, &p), LOUPE_OK);
+    loupe__tpe_parzen_log_pdf(&pe, &x, 1, &lp5);
+    loupe__tpe_parzen_free(&pe);
+    p.no_log_sigma = 1;
+    assert_int_equal(loupe__tpe_parzen_build(&pe, space, 1, NULL, 0, NULL, &p), LOUPE_OK);
+    loupe__tpe_parzen_log_pdf(&pe, &x, 1, &lp31);
+    loupe__tpe_parzen_free(&pe);
+    assert_close(lp31 - lp5, log(10), 1e-12);
+    /* int log as a continuous log-space kernel; samples rounded to integers */
+    loupe_distribution dn = {.kind = LOUPE_DIST_INT, .low = 1, .high = 100, .step = 1, .log = 1};
+    const loupe_distribution *sn[] = {&dn};
+    double on[] = {3, 40};
+    p = default_params();
+    p.int_log_continuous = 1;
+    assert_int_equal(loupe__tpe_parzen_build(&pe, sn, 1, on, 2, w, &p), LOUPE_OK);
+    assert_true(pe.dims[0].step == 0 && pe.dims[0].round_exp == 1);
+    assert_close(pe.dims[0].alow, log(0.5), 1e-15);
+    assert_close(pe.dims[0].ahigh, log(100.5), 1e-15);
+    loupe__rng rng;
+    loupe__rng_seed(&rng, 2);
+    double smp[200];
+    loupe__tpe_parzen_sample(&pe, &rng, 200, smp);
+    for (int i = 0; i < 200; i++) assert_true(smp[i] == rint(smp[i]) && smp[i] >= 1 && smp[i] <= 100);
+    double at = 40, lp;
+    loupe__tpe_parzen_log_pdf(&pe, &at, 1, &lp);
+    assert_true(isfinite(lp));
+    loupe__tpe_parzen_free(&pe);
 }
 
 /* The chosen candidate is the first argmax of log l - log g (Optuna §6), here
@@ -983,6 +1067,7 @@ int main(void) {
         cmocka_unit_test(test_check_weights),
         cmocka_unit_test(test_parzen_worked_example),
         cmocka_unit_test(test_parzen_matches_optuna_head),
+        cmocka_unit_test(test_parzen_optuna31_rules),
         cmocka_unit_test(test_parzen_acquisition_argmax),
         cmocka_unit_test(test_parzen_bandwidth_options),
         cmocka_unit_test(test_parzen_prior_options),

@@ -97,3 +97,14 @@ export function StudyLoading({ s }: { s: { received: number; tailCounts: { runni
   const mb = s.received / 1048576;
   return <Spinner label={`Loading ${n ? n.toLocaleString() + " trials" : "study"}…${mb >= 1 ? ` ${mb.toFixed(0)} MB received` : ""}`} />;
 }
+
+/** Says that a large study is still arriving and the page shows its newest trials. */
+export function PartialBanner({ s }: { s: { trials: unknown[]; received: number; tailCounts: { running: number; complete: number; pruned: number; fail: number; waiting: number } | null } }) {
+  const c = s.tailCounts;
+  const n = c ? c.running + c.complete + c.pruned + c.fail + c.waiting : 0;
+  return (
+    <span class="partial" role="status">
+      Showing the newest {s.trials.length.toLocaleString()} of {n.toLocaleString()} trials; the rest is loading ({(s.received / 1048576).toFixed(0)} MB)…
+    </span>
+  );
+}

@@ -4,7 +4,7 @@
 // Settings) and is sent when it expires, when the page is hidden, or at once with 0 s.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api";
-import { patchTrial, currentStudy } from "./store";
+import { byNumber, currentStudy, patchTrial, view } from "./store";
 import { toast } from "./toast";
 import type { FormWidgets, Trial } from "./types";
 import { num } from "./types";
@@ -139,7 +139,7 @@ async function send(p: Pending): Promise<void> {
 function applyLocally(p: Pending): void {
   const s = currentStudy();
   if (!s || s.id !== p.studyId) return;
-  const t = s.trials[p.trial.number];
+  const t = byNumber(view(s), p.trial.number);
   if (!t || t.trial_id !== p.trial.trial_id) return;
   const now = new Date().toISOString().replace("Z", "");
   if (p.payload.kind === "tell") patchTrial(p.studyId, t.number, { state: "Complete", values: p.payload.values, datetime_complete: now });

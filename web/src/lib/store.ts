@@ -5,6 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, url } from "./api";
 import type { StudyDetailWire } from "./types";
+import { parseStudySliced } from "./sliceparse";
 import type { Meta, StudyInfo, StudySummary, Trial, TrialCounts } from "./types";
 import { toast } from "./toast";
 
@@ -168,6 +169,27 @@ export function liveTrials(s: StudyData): Trial[] {
   return s.tail ?? s.trials;
 }
 
+/** What pages draw from: the study, or while a large one loads, a view of its newest
+ *  trials (`partial`), so every page is usable before tens of MB have arrived. */
+export type StudyView = StudyData & { partial: boolean };
+const views = new WeakMap<object, StudyView>();
+export function view(s: StudyData): StudyView {
+  if (!s.tail) return Object.assign(s, { partial: false });
+  let v = views.get(s);
+  if (!v) {
+    v = { ...s, trials: s.tail, partial: true };
+    views.set(s, v);
+  }
+  return v;
+}
+
+/** A trial by its number (trials[number] when the list is complete). */
+export function byNumber(s: StudyData, n: number): Trial | undefined {
+  const t = s.trials[n];
+  if (t && t.number === n) return t;
+  return s.trials.find((x) => x.number === n);
+}
+
 export function patchInfo(studyId: number, patch: Partial<StudyInfo>): void {
   applyInfo(studyId, patch);
 }
@@ -191,7 +213,12 @@ async function fetchStudy(id: number): Promise<StudyDetailWire> {
       }
     }
   }
-  return JSON.parse(await new Blob(parts as BlobPart[]).text());
+  const text = await new Blob(parts as BlobPart[]).text();
+  try {
+    return await parseStudySliced(text);
+  } catch {
+    return JSON.parse(text);
+  }
 }
 
 async function loadStudy(id: number): Promise<void> {
@@ -241,19 +268,19 @@ const TAIL_SIZE = 1000;
  *  A large study's newest trials are fetched first (`?after=`), so the rating queue is
  *  usable while the full list (tens of MB) is still arriving. */
 async function firstLoad(id: number): Promise<void> {
+  // The small list request goes out first so a busy server answers it before the big one.
+  const listP = studyList.summaries ? Promise.resolve(studyList.summaries) : api.studies().then((r) => r.study_summaries);
   const full = loadStudy(id);
   try {
-    const list = studyList.summaries ?? (await api.studies()).study_summaries;
+    const list = await listP;
     if (!studyList.summaries) studyList.set(list);
     const c = list.find((x) => x.study_id === id)?.trial_counts;
     const n = c ? c.running + c.complete + c.pruned + c.fail + c.waiting : 0;
-    console.log('DBG counts', performance.now(), n, !!c, !!study?.info);
     if (c && n > TAIL_ABOVE && study && study.id === id && !study.info) {
       const d = await api.studyAfter(id, n - TAIL_SIZE);
       if (study && study.id === id && !study.info) {
         const { trials, ...info } = d;
         study = { ...study, info, tail: trials, tailCounts: c, version: study.version + 1 };
-        console.log('DBG tail set', performance.now(), trials.length);
         studyEmitter.emit();
       }
     }

@@ -1,19 +1,19 @@
 // Gallery: every trial's image artifact in trial order with its rating; the best trials
 // outlined thickly; filters by state and rating; rows are virtualised for large studies.
 import { useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { Empty, StudyLoading } from "../../components/ui";
+import { Empty, PartialBanner, StudyLoading } from "../../components/ui";
 import { VirtualList } from "../../components/VirtualList";
 import { artifactUrl } from "../../lib/api";
 import { bestNumbers, memo, ratingLabel, values } from "../../lib/derive";
 import { navigate } from "../../lib/router";
-import { useStudy } from "../../lib/store";
+import { useStudy, view } from "../../lib/store";
 import { STATES, type Trial } from "../../lib/types";
 
 const CARD_W = 200;
 const CARD_H = 196;
 
 export function Gallery({ id }: { id: number }) {
-  const s = useStudy(id);
+  const s = view(useStudy(id));
   const [state, setState] = useState<string>("all");
   const [rating, setRating] = useState<string>("all");
   const [bestOnly, setBestOnly] = useState(false);
@@ -49,7 +49,7 @@ export function Gallery({ id }: { id: number }) {
   );
 
   if (s.error) return <p class="error">{s.error}</p>;
-  if (!s.info || s.tail) return <StudyLoading s={s} />;
+  if (!s.info) return <StudyLoading s={s} />;
   const perRow = Math.max(1, Math.floor(width / CARD_W));
   const rows = Math.ceil(shown.length / perRow);
 
@@ -77,6 +77,7 @@ export function Gallery({ id }: { id: number }) {
     <div class="page gallery">
       <div class="toolbar">
         <h1>Gallery</h1>
+        {s.partial && <PartialBanner s={s} />}
         <label>
           State{" "}
           <select value={state} onChange={(e) => setState((e.currentTarget as HTMLSelectElement).value)}>

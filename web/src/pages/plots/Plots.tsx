@@ -2,12 +2,12 @@
 // once it scrolls into view, and redraws at most twice a second while trials stream in.
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { Empty, Link, Spinner, StudyLoading } from "../../components/ui";
+import { Empty, Link, Spinner, PartialBanner, StudyLoading } from "../../components/ui";
 import { api } from "../../lib/api";
 import { counts, objectiveNames } from "../../lib/derive";
 import { navigate } from "../../lib/router";
 import { setSelection, useSelection } from "../../lib/selection";
-import { useStudy, type StudyData } from "../../lib/store";
+import { useStudy, type StudyData, view } from "../../lib/store";
 import type { ParamImportance } from "../../lib/types";
 import * as B from "./builders";
 import { LazyChart, loadECharts } from "./Chart";
@@ -343,16 +343,17 @@ function ParallelCard({ s, v }: { s: StudyData; v: number }) {
 }
 
 export function Plots({ id }: { id: number }) {
-  const s = useStudy(id);
+  const s = view(useStudy(id));
   const v = useThrottled(s.version);
   if (s.error) return <p class="error">{s.error}</p>;
-  if (!s.info || s.tail) return <StudyLoading s={s} />;
+  if (!s.info) return <StudyLoading s={s} />;
   const info = s.info;
   const multi = info.directions.length > 1;
   return (
     <div class="page plots">
       <div class="toolbar">
         <h1>Plots</h1>
+        {s.partial && <PartialBanner s={s} />}
         <nav class="jump" aria-label="Jump to plot">
           {["history", ...(multi ? ["pareto"] : []), "importance", "timeline", ...(info.has_intermediate_values ? ["intermediate"] : []), "slice", "contour", "rank", "edf0", "parallel"].map((k) => (
             <a href={`#${k}`} onClick={(e) => { e.preventDefault(); document.getElementById(k)?.scrollIntoView({ behavior: "smooth" }); }}>{k.replace(/0$/, "").replace("edf", "EDF")}</a>

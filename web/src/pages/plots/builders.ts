@@ -1,7 +1,7 @@
 // Pure functions that turn study data into ECharts options, one per plot of the catalogue
 // (history, Pareto front, importance, timeline, intermediate values, slice, contour, rank,
 // EDF, parallel coordinates). Each point carries its trial number last, for clicks.
-import type { StudyData } from "../../lib/store";
+import { byNumber, type StudyData } from "../../lib/store";
 import { fmt, isFeasible, objectiveNames } from "../../lib/derive";
 import type { Direction, Distribution, ParamImportance, SearchSpaceItem, Trial, TrialState } from "../../lib/types";
 import { num } from "../../lib/types";
@@ -42,7 +42,7 @@ function tooltip(s: StudyData) {
     formatter: (p: any) => {
       const d = Array.isArray(p.data) ? p.data : p.data?.value;
       const n = Array.isArray(d) ? d[d.length - 1] : undefined;
-      const t = typeof n === "number" ? s.trials[n] : undefined;
+      const t = typeof n === "number" ? byNumber(s, n) : undefined;
       if (!t) return p.seriesName ?? "";
       const names = objectiveNames(s.info);
       const vals = t.values ? t.values.map((v, i) => `${escape(names[i])}: ${fmt(num(v))}`).join("<br>") : t.state;

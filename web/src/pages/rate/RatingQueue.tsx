@@ -9,7 +9,7 @@ import { Confirm, Empty, Link, Spinner } from "../../components/ui";
 import { artifactUrl } from "../../lib/api";
 import { bestNumbers, counts, fmt, objectiveNames, ratingLabel, values } from "../../lib/derive";
 import { initialFormValues, isQueued, payloadOf, sendNow, submit, undoLast, useOutbox, validate, type FormValue } from "../../lib/ratings";
-import { useStudy, type StudyData } from "../../lib/store";
+import { liveTrials, useStudy, type StudyData } from "../../lib/store";
 import { toast } from "../../lib/toast";
 import type { FormWidgets as FW, Trial } from "../../lib/types";
 
@@ -26,9 +26,10 @@ function needsRating(fw: FW, t: Trial): boolean {
 function queue(s: StudyData, fw: FW, skipped: number[]): Trial[] {
   const out: Trial[] = [];
   const skippedSet = new Set(skipped);
-  for (const t of s.trials) if (!skippedSet.has(t.trial_id) && needsRating(fw, t)) out.push(t);
+  const trials = liveTrials(s);
+  for (const t of trials) if (!skippedSet.has(t.trial_id) && needsRating(fw, t)) out.push(t);
   for (const id of skipped) {
-    const t = s.trials.find((x) => x.trial_id === id);
+    const t = trials.find((x) => x.trial_id === id);
     if (t && needsRating(fw, t)) out.push(t);
   }
   return out;
@@ -55,7 +56,6 @@ export function RatingQueue({ id }: { id: number }) {
   const fw = info?.form_widgets;
 
   const q = useMemo(() => (fw ? queue(s, fw, skipped) : []), [s.version, outbox, skipped, fw]);
-  console.log('DBG render', performance.now(), !!info, q.length, s.tail?.length);
   const current = q.find((t) => t.trial_id === currentId) ?? q[0] ?? null;
 
   // A new current trial gets fresh form values (or the ones an undo brought back).

@@ -1,11 +1,11 @@
 // Trial table: sortable and filterable columns (number, state, values, params, user
 // attrs), pagination with a page box, row selection, CSV download of all or selected.
 import { useMemo, useState } from "preact/hooks";
-import { Empty, Link, StateChip, StudyLoading } from "../../components/ui";
+import { Empty, Link, StateChip, PartialBanner, StudyLoading } from "../../components/ui";
 import { csvUrl } from "../../lib/api";
 import { fmt, objectiveNames, paramDisplay, userAttr } from "../../lib/derive";
 import { setSelection, useSelection } from "../../lib/selection";
-import { useStudy } from "../../lib/store";
+import { useStudy, view } from "../../lib/store";
 import { num, STATES, type Trial } from "../../lib/types";
 
 interface Col {
@@ -39,7 +39,7 @@ function matcher(expr: string, numeric: boolean): ((v: number | string | undefin
 }
 
 export function Table({ id }: { id: number }) {
-  const s = useStudy(id);
+  const s = view(useStudy(id));
   const brushed = useSelection(id);
   const [sort, setSort] = useState<{ col: string; desc: boolean } | null>(null);
   const [filters, setFilters] = useState<Record<string, string>>({});
@@ -108,7 +108,7 @@ export function Table({ id }: { id: number }) {
   }, [s.version, cols, filters, stateFilter, sort, onlyBrushed, brushed]);
 
   if (s.error) return <p class="error">{s.error}</p>;
-  if (!info || s.tail) return <StudyLoading s={s} />;
+  if (!info) return <StudyLoading s={s} />;
 
   const pages = Math.max(1, Math.ceil(rows.length / pageSize));
   const pg = Math.min(page, pages - 1);
@@ -125,6 +125,7 @@ export function Table({ id }: { id: number }) {
     <div class="page table-page">
       <div class="toolbar">
         <h1>Table</h1>
+        {s.partial && <PartialBanner s={s} />}
         <span class="muted">
           {rows.length.toLocaleString()} of {s.trials.length.toLocaleString()} trials{picked.size ? `, ${picked.size} selected` : ""}
         </span>

@@ -2,15 +2,15 @@
 // compare several trials side by side; the URL keeps ?numbers=&exclude=&best=.
 import { useMemo } from "preact/hooks";
 import { TrialDetail } from "../../components/TrialDetail";
-import { BestChip, Empty, StateChip, StudyLoading } from "../../components/ui";
+import { BestChip, Empty, StateChip, PartialBanner, StudyLoading } from "../../components/ui";
 import { VirtualList } from "../../components/VirtualList";
 import { bestNumbers, counts, fmt, values } from "../../lib/derive";
 import { setQuery, useLocation } from "../../lib/router";
-import { useStudy } from "../../lib/store";
+import { useStudy, view, byNumber } from "../../lib/store";
 import { STATES, type TrialState } from "../../lib/types";
 
 export function Trials({ id }: { id: number }) {
-  const s = useStudy(id);
+  const s = view(useStudy(id));
   const loc = useLocation();
   const exclude = new Set((loc.query.get("exclude") ?? "").split(",").filter(Boolean) as TrialState[]);
   const bestOnly = loc.query.get("best") === "true";
@@ -22,12 +22,12 @@ export function Trials({ id }: { id: number }) {
   const c = counts(s);
 
   const shown = useMemo(() => s.trials.filter((t) => !exclude.has(t.state) && (!bestOnly || best.has(t.number))), [s.version, loc.query.toString()]);
-  const sel = selected.length ? selected.filter((n) => s.trials[n]) : shown.length ? [shown[0].number] : [];
+  const sel = selected.length ? selected.filter((n) => byNumber(s, n)) : shown.length ? [shown[0].number] : [];
   const selSet = new Set(sel);
   const selIndex = shown.findIndex((t) => t.number === sel[0]);
 
   if (s.error) return <p class="error">{s.error}</p>;
-  if (!s.info || s.tail) return <StudyLoading s={s} />;
+  if (!s.info) return <StudyLoading s={s} />;
 
   const select = (n: number, add: boolean) => {
     let next: number[];
@@ -44,6 +44,7 @@ export function Trials({ id }: { id: number }) {
 
   return (
     <div class="page trials">
+      {s.partial && <PartialBanner s={s} />}
       <aside class="trial-list" aria-label="Trial list">
         <div class="tl-head">
           <b>{shown.length.toLocaleString()} trials</b>
@@ -99,7 +100,7 @@ export function Trials({ id }: { id: number }) {
       <section class={`trial-details n${Math.min(sel.length, 3)}`} aria-label="Selected trials">
         {sel.length === 0 && <Empty>Select a trial.</Empty>}
         {sel.map((n) => (
-          <TrialDetail key={s.trials[n].trial_id} s={s} trial={s.trials[n]} />
+          <TrialDetail key={byNumber(s, n)!.trial_id} s={s} trial={byNumber(s, n)!} />
         ))}
       </section>
     </div>
