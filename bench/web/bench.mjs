@@ -2,16 +2,20 @@
 // time to the first rating-queue render, to the trials list, to the history plot, the JS
 // heap after each, the rating -> next-trial latency, and the initial JavaScript (gzipped).
 //
-//   node bench/web/bench.mjs [--sizes 1000,10000,100000] [--runs 3] [--json out.json]
+//   node bench/web/bench.mjs [--sizes 1000,10000,100000] [--runs 3] [--json out.json] [--real LOUPE_BIN]
 //
-// The data is served by tests/browser/mock-server.mjs (in memory), so the figures are the
-// app's own cost plus a JSON fetch on loopback; run web's `npm run build` first.
+// By default the data is served by tests/browser/mock-server.mjs (in memory, the JSON
+// serialised once), so the figures are the app's own cost plus a fetch on loopback; run
+// web's `npm run build` first. With --real, `loupe dashboard` serves an Optuna SQLite file
+// written by bench/web/make_db.py (and its embedded copy of the app).
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { launch, root } from "../../tests/browser/lib.mjs";
 import { startMock, Model, fillSphere, intParam, solidPng } from "../../tests/browser/mock-server.mjs";
 import crypto from "node:crypto";
+import os from "node:os";
+import { spawn, execFileSync } from "node:child_process";
 
 const args = process.argv.slice(2);
 const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
@@ -113,11 +117,7 @@ async function ratingLatency(page, n = 10) {
   }, n);
 }
 
-const results = { date: new Date().toISOString(), initial: initialJs(), sizes: [] };
-console.log(`initial JS+CSS: ${results.initial.files.join(", ")}; JS gzipped ${(results.initial.jsGz / 1024).toFixed(1)} KiB, all gzipped ${(results.initial.gz / 1024).toFixed(1)} KiB`);
-
-const browser = await launch();
-for (const n of sizes) {
+async function serveMock(n) {
   const model = new Model();
   const s = model.createStudy(`bench-${n}`, ["minimize"]);
   s.form_widgets = FORM;
@@ -129,7 +129,46 @@ for (const n of sizes) {
     t.artifacts.push(a);
     t.note = { version: 1, body: `## Trial ${t.number}\n\n![img](/artifacts/${s.id}/${t.trial_id}/${a.artifact_id})` };
   }
-  const mock = await startMock({ port: 0, model });
+  const m = await startMock({ port: 0, model });
+  return { url: m.url, studyId: s.id, close: () => m.close() };
+}
+
+async function serveReal(bin, n) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "loupe-webbench-"));
+  const db = path.join(dir, "bench.db");
+  const art = path.join(dir, "artifacts");
+  fs.mkdirSync(art);
+  const sid = Number(execFileSync("/usr/bin/python3", [path.join(root, "bench/web/make_db.py"), db, art, String(n)], { encoding: "utf8" }).trim());
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const proc = spawn(bin, ["dashboard", `sqlite:///${db}`, "--port", String(port), "--artifact-dir", art, "-q"], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/api/meta`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    studyId: sid,
+    close: async () => {
+      proc.kill("SIGTERM");
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.on("exit", r)));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const results = { date: new Date().toISOString(), load: os.loadavg(), server: opt("--real", null) ? "loupe dashboard" : "mock", initial: initialJs(), sizes: [] };
+console.log(`initial JS+CSS: ${results.initial.files.join(", ")}; JS gzipped ${(results.initial.jsGz / 1024).toFixed(1)} KiB, all gzipped ${(results.initial.gz / 1024).toFixed(1)} KiB`);
+
+const browser = await launch();
+for (const n of sizes) {
+  let srv;
+  if (opt("--real", null)) srv = await serveReal(opt("--real", null), n);
+  else srv = await serveMock(n);
+  const s = { id: srv.studyId };
+  const mock = { url: srv.url, close: srv.close };
   // (This first fetch also fills the mock's serialisation cache.)
   const bytes = (await (await fetch(`${mock.url}/api/studies/${s.id}`)).arrayBuffer()).byteLength;
   const row = { trials: n, study_json_bytes: bytes, rate: [], trials_page: [], history: [], full: { rate: [], trials_page: [], history: [] }, heap: {}, rating_ms: [] };

@@ -193,8 +193,8 @@ static int suggest_and_generate_image(loupe_study *study, loupe_artifact_store *
         return -1;
     }
     int64_t rgb[3];
-    /* Store the params at once: a crash while rendering then leaves a trial
-     * that a restart can finish instead of one it must fail. */
+    /* Store the params at once: a crash while rendering or uploading then
+     * leaves a trial that the next start finishes instead of failing it. */
     int rc = suggest_rgb(trial, rgb);
     if (rc == 0) rc = loupe_trial_flush(trial);
     if (rc) fprintf(stderr, "sunset: suggest failed: %s\n", loupe_trial_errmsg(trial));
@@ -209,10 +209,10 @@ static int suggest_and_generate_image(loupe_study *study, loupe_artifact_store *
 }
 
 /* After a crash (kill -9) a RUNNING trial may lack its image or note. The
- * writes happen in this order: ask (trial row), upload (params + artifact
- * metadata, one transaction, after the blob is in place), note. So: no params
- * -> fail the trial (nothing to show); params but no image -> render and
- * publish it; image but no note -> write the note. The person's queue then
+ * writes happen in this order: ask (trial row), params, upload (artifact
+ * metadata, after the blob is in place), note. So: no params -> fail the
+ * trial (nothing to show); params but no image -> render and publish it;
+ * image but no note -> write the note. The person's queue then
  * holds only complete candidates. Run one generator per study: a second
  * generator's trial that is being published right now would look interrupted. */
 static int repair_running_trials(loupe_study *study, loupe_artifact_store *store, int quiet) {

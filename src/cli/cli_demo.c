@@ -63,8 +63,8 @@ static int find_generator(const char *given, char *out, size_t cap, char *tried,
         char *slash = strrchr(self, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(out, cap, "%s/loupe-sunset", self);
-            if (access(out, X_OK) == 0) return 0;
+            int n = snprintf(out, cap, "%s/loupe-sunset", self);
+            if (n > 0 && (size_t)n < cap && access(out, X_OK) == 0) return 0;
             snprintf(tried, tried_cap, "%s, ", out);
         }
     }

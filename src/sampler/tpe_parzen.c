@@ -191,9 +191,8 @@ static int build_numerical(loupe__tpe_kdim *kd, const loupe_distribution *dist, 
         double nn = n_obs > 1 ? (double)n_obs : 1.0;
         double sg = 0.2 * pow(nn, -1.0 / ((double)n_dims + 4.0)) * (high - low);
         double maxsigma = high - low;
-        double minsigma = p->consider_magic_clip
-                              ? (high - low) / fmin(100.0, 1.0 + (double)n_kernels)
-                              : TPE_EPS;
+        double minsigma =
+            p->consider_magic_clip ? (high - low) / fmin(100.0, 1.0 + (double)n_kernels) : TPE_EPS;
         if (sg < minsigma) sg = minsigma;
         if (sg > maxsigma) sg = maxsigma;
         for (size_t k = 0; k < n_kernels; k++) kd->sigma[k] = sg;

@@ -30,7 +30,7 @@ typedef struct loupe__tpe_kdim {
     int categorical;
     /* numerical (float or int) */
     int is_log;
-    int round_exp; /* sampled values are rounded to integers (Optuna 3.1 int log) */
+    int round_exp;      /* sampled values are rounded to integers (Optuna 3.1 int log) */
     double step;        /* 0 for a continuous kernel */
     double low, high;   /* the distribution's bounds */
     double alow, ahigh; /* bounds in the kernel space: half-step widened, then logged */

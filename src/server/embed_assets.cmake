@@ -1,7 +1,8 @@
 # embed_assets.cmake -- generates the web app's embedding for the dashboard:
 # an assembly file that .incbin's every file of DIST_DIR, and a C table
-# (loupe__assets, see assets.h) naming them, with the pre-gzipped ".gz"
-# variants attached. Without DIST_DIR/index.html (web app not built, or
+# (loupe__assets, see assets.h) naming them, with gzip variants attached: the
+# dist's own ".gz" files, else ones made here (level 9) for text files over
+# 1 KiB when that saves at least 10%. Without DIST_DIR/index.html (web app not built, or
 # LOUPE_WEB=OFF) it writes an empty table: the server then shows a page that
 # says how to build the web app.
 #   cmake -DDIST_DIR=... -DOUT_S=assets_data.S -DOUT_C=assets_table.c -P embed_assets.cmake
@@ -29,9 +30,28 @@ foreach(f ${files})
   string(APPEND s "    .balign 16\n    .globl loupe__asset_${i}\n    .hidden loupe__asset_${i}\nloupe__asset_${i}:\n    .incbin \"${qpath}\"\n    .byte 0\n")
   string(APPEND c "extern const unsigned char loupe__asset_${i}[];\n")
   set(gz "NULL, 0")
+  set(gzpath "")
   if(EXISTS "${path}.gz")
-    file(SIZE "${path}.gz" gzsize)
-    string(APPEND s "    .balign 16\n    .globl loupe__asset_${i}_gz\n    .hidden loupe__asset_${i}_gz\nloupe__asset_${i}_gz:\n    .incbin \"${qpath}.gz\"\n")
+    set(gzpath "${path}.gz")
+  elseif(size GREATER 1024 AND f MATCHES "\\.(js|mjs|css|html|svg|json|map|txt|wasm|webmanifest)$")
+    get_filename_component(outdir "${OUT_C}" DIRECTORY)
+    string(REPLACE "/" "__" flat "${f}")
+    set(made "${outdir}/assets_gz/${flat}.gz")
+    if(NOT EXISTS "${made}" OR "${path}" IS_NEWER_THAN "${made}")
+      file(MAKE_DIRECTORY "${outdir}/assets_gz")
+      file(ARCHIVE_CREATE OUTPUT "${made}" PATHS "${path}" FORMAT raw COMPRESSION GZip COMPRESSION_LEVEL 9)
+    endif()
+    file(SIZE "${made}" madesize)
+    math(EXPR limit "${size} * 9 / 10")
+    if(madesize LESS limit)
+      set(gzpath "${made}")
+    endif()
+  endif()
+  if(gzpath)
+    file(SIZE "${gzpath}" gzsize)
+    string(REPLACE "\\" "\\\\" qgz "${gzpath}")
+    string(REPLACE "\"" "\\\"" qgz "${qgz}")
+    string(APPEND s "    .balign 16\n    .globl loupe__asset_${i}_gz\n    .hidden loupe__asset_${i}_gz\nloupe__asset_${i}_gz:\n    .incbin \"${qgz}\"\n")
     string(APPEND c "extern const unsigned char loupe__asset_${i}_gz[];\n")
     set(gz "loupe__asset_${i}_gz, ${gzsize}")
   endif()

@@ -233,8 +233,11 @@ static int check_token(loupe__req *req, loupe__resp *resp) {
         char cookie[512], loc[512];
         snprintf(cookie, sizeof cookie, "%s=%s; Path=%s/; HttpOnly; SameSite=Strict", cookie_name,
                  srv->token, srv->base_path);
+        int plain = 1; /* the decoded path goes into a header: printable ASCII only */
+        for (const unsigned char *p = (const unsigned char *)req->path; *p && plain; p++)
+            plain = *p > 0x20 && *p < 0x7f;
         snprintf(loc, sizeof loc, "%s%s", srv->base_path,
-                 req->route.id == LOUPE__R_ROOT ? "/dashboard" : req->path);
+                 req->route.id == LOUPE__R_ROOT || !plain ? "/dashboard" : req->path);
         loupe__resp_header(resp, "Set-Cookie", cookie);
         loupe__resp_header(resp, "Location", loc);
         loupe__resp_header(resp, "Cache-Control", "no-store");
@@ -507,6 +510,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ------------------------------------------------------------ start / stop */
 
+/* libmicrohttpd's own messages; a browser closing a tab mid-stream is normal. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+    loupe__server *srv = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (strstr(msg, "no longer available") || strstr(msg, "reset by") || strstr(msg, "Broken pipe") ||
+        strstr(msg, "closed by") || strstr(msg, "Connection timed out"))
+        return;
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
+    pthread_mutex_lock(&srv->log_lock);
+    fprintf(stderr, "loupe dashboard: http: %s\n", msg);
+    pthread_mutex_unlock(&srv->log_lock);
+}
+
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 static void server_free(loupe__server *srv) {
@@ -627,7 +645,7 @@ int loupe__server_start(const loupe__server_config *cfg, loupe__server **out, ch
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)1, MHD_OPTION_END);
+        (unsigned)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!srv->daemon) {
         snprintf(err, errcap,

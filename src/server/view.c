@@ -713,6 +713,7 @@ static void refresh(loupe__views *v, loupe_storage *storage) {
     int rc = loupe_storage_list_studies(storage, &list);
     if (rc) {
         set_error(v, "cannot list studies: %s%s", loupe_storage_errmsg(storage), "");
+        v->have_dv = 0; /* retry at the next poll */
         return;
     }
     size_t ns = loupe_study_list_count(list);
@@ -843,7 +844,7 @@ static void flush_studies_event(loupe__views *v) {
 
 static void *watcher_main(void *arg) {
     loupe__views *v = arg;
-    int64_t last_ping = loupe__monotonic_us();
+    int64_t last_ping = loupe__monotonic_us(), last_refresh_us = 0;
     int first = 1;
     for (;;) {
         pthread_mutex_lock(&v->m);
@@ -870,7 +871,10 @@ static void *watcher_main(void *arg) {
             slot = loupe__pool_acquire(v->cfg.pool);
             storage = slot->storage;
         }
-        int changed = first || kicked;
+        /* a private in-memory storage changes only through this server (which
+         * kicks after each write); a slow periodic refresh covers the rest */
+        int64_t now_us = loupe__monotonic_us();
+        int changed = first || kicked || (!v->storage && now_us - last_refresh_us > 1000000);
         if (!changed && v->storage) {
             uint64_t dv = 0;
             if (loupe_storage_data_version(storage, &dv) == LOUPE_OK) {
@@ -890,6 +894,7 @@ static void *watcher_main(void *arg) {
                 }
             }
             refresh(v, storage);
+            last_refresh_us = now_us;
         }
         if (slot) loupe__pool_release(v->cfg.pool, slot);
         if (v->cfg.hub) {

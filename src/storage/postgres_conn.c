@@ -452,7 +452,7 @@ int loupe__pg_run_tx(pg_storage *s, int write, loupe__pg_tx_body body, void *ctx
                                 prev, s->retry_ms / 1000);
         }
         if (s->conn_lost && !reported) {
-            notice(s, "%s; retrying for up to %d s", s->base.errmsg, s->retry_ms / 1000);
+            notice(s, "%s (retrying for up to %d s)", s->base.errmsg, s->retry_ms / 1000);
             reported = 1;
         }
         backoff(s, attempt);

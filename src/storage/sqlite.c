@@ -1394,7 +1394,7 @@ static int read_body(sq_storage *s, void *vctx) {
                               (long long)tid, s->path);
             break;
         }
-        const loupe_distribution *d;
+        const loupe_distribution *d = NULL;
         if ((rc = memo_get(s, &memo, (const char *)sqlite3_column_text(st, 3), tid, name, &d)))
             break;
         if (loupe__trial_rec_add_param(r, name, sqlite3_column_double(st, 2), d)) {

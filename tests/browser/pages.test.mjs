@@ -79,8 +79,8 @@ const PAGES = ["rate", "gallery", "trials", "table", "plots", "note"];
 
 async function visit(page, url, name, { theme } = {}) {
   await page.goto(url);
-  await page.locator("main .page, main .error, main .empty").first().waitFor({ timeout: 30000 });
-  await page.waitForFunction(() => !document.querySelector("main .spinner"), null, { timeout: 30000 });
+  await page.locator("main .page, main .error, main .empty").first().waitFor({ timeout: 90000 });
+  await page.waitForFunction(() => !document.querySelector("main .spinner"), null, { timeout: 90000 });
   // Scroll through so lazily drawn plots are drawn, then wait for every chart.
   await page.evaluate(async () => {
     for (let y = 0; y < document.body.scrollHeight; y += 500) {

@@ -4,7 +4,9 @@
 #     keeps 4 trials RUNNING, each with a PNG whose colour equals its params
 #     and the tutorial's note; after ratings, a second run resumes the study;
 #  2. params with shell metacharacters reach the command verbatim in argv,
-#     in $LOUPE_PARAM_<NAME> and in $LOUPE_PARAMS_JSON, and nothing runs;
+#     in $LOUPE_PARAM_<NAME> and in $LOUPE_PARAMS_JSON, and nothing runs; a
+#     command string is split into words without any expansion; every file
+#     of $LOUPE_OUTPUT_DIR becomes an artifact; the note template;
 #  3. a failing command (exit status, signal, missing program) fails its
 #     trial with the reason and the stderr tail in user attrs, and loupe
 #     gives up after max_consecutive_failures;
@@ -130,6 +132,39 @@ for p in ("PWNED1", "PWNED2", "PWNED3"):
     assert not os.path.exists(f"{work}/{p}") and not os.path.exists(f"{work}/meta/{p}"), f"{p} was created!"
 assert os.path.isdir("x") is False
 print(f"ok: {len(values)} metacharacter values arrived verbatim in argv, env and JSON; nothing was executed")
+EOF
+
+echo "== 2b. a command string split without a shell; several outputs; the note template"
+mkdir multi
+cat >multi/render.sh <<'EOF'
+# writes what it got, a WAV header without a file name extension and a hidden file
+printf '%s\n' "$@" >"$LOUPE_OUTPUT_DIR/args.txt"
+printf 'RIFF\044\000\000\000WAVEfmt ' >"$LOUPE_OUTPUT_DIR/voice"
+echo scratch >"$LOUPE_OUTPUT_DIR/.scratch"
+EOF
+cat >multi/multi.json <<'EOF'
+{"study_name": "multi", "batch_size": 1,
+ "params": [{"name": "speed", "type": "float", "low": 0.5, "high": 0.5},
+            {"name": "voice", "type": "categorical", "choices": ["alto"]}],
+ "command": "sh render.sh '{voice} x' \"a  b\" c\\ d {{literal}} --speed={speed} {number}",
+ "note": "# {study_name} #{number}\n\n{params}\n{artifacts}"}
+EOF
+"$LOUPE_BIN" generate --config multi/multi.json --storage "$URL" --max-trials 1 2>multi.log || die "multi: $(cat multi.log)"
+"$PY" - <<'EOF'
+import os, sys
+sys.path.insert(0, os.environ["CHECKDIR"])
+import hitl_check as h
+sid, ts = h.read_trials(h.connect("db.sqlite3"), "multi")
+t = ts[0]
+arts = sorted(t["artifacts"], key=lambda a: a["filename"])
+assert [(a["filename"], a["mimetype"]) for a in arts] == [("args.txt", "text/plain"), ("voice", "audio/x-wav")], arts
+args = open(f"artifact/{arts[0]['artifact_id']}").read()
+assert args == "alto x\na  b\nc d\n{literal}\n--speed=0.5\n0\n", repr(args)
+link = lambda a: f"/artifacts/{sid}/{t['trial_id']}/{a['artifact_id']}"
+want = (f"# multi #0\n\n| param | value |\n|---|---|\n| speed | 0.5 |\n| voice | alto |\n\n"
+        f"[args.txt]({link(arts[0])})\n\n[\u25b6 voice]({link(arts[1])})\n")
+assert t["note"] == want, (t["note"], want)
+print("ok: quoted words kept whole, no expansion; two outputs (hidden file skipped, WAV sniffed); note template")
 EOF
 
 echo "== 3. failing commands fail their trials, with the reason and stderr"

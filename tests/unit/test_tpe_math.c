@@ -526,7 +526,8 @@ static void test_parzen_optuna31_rules(void **state) {
     loupe__rng_seed(&rng, 2);
     double smp[200];
     loupe__tpe_parzen_sample(&pe, &rng, 200, smp);
-    for (int i = 0; i < 200; i++) assert_true(smp[i] == rint(smp[i]) && smp[i] >= 1 && smp[i] <= 100);
+    for (int i = 0; i < 200; i++)
+        assert_true(smp[i] == rint(smp[i]) && smp[i] >= 1 && smp[i] <= 100);
     double at = 40, lp;
     loupe__tpe_parzen_log_pdf(&pe, &at, 1, &lp);
     assert_true(isfinite(lp));

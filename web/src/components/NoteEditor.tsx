@@ -25,7 +25,7 @@ export function NoteEditor(p: Props) {
   const [conflict, setConflict] = useState<Note | null>(null);
   const [saving, setSaving] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
-  const dirty = editing && draft !== (base === p.note.version ? p.note.body : "\u0000");
+  const dirty = editing && draft !== p.note.body;
   const stale = editing && p.note.version > base;
 
   useEffect(() => {

@@ -111,7 +111,15 @@ export function RatingQueue({ id }: { id: number }) {
   valsRef.current = vals;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (!fw || e.ctrlKey && e.key !== "z" || e.metaKey || e.altKey || failing) return;
+      if (!fw || failing || e.metaKey || e.altKey) return;
+      if (e.ctrlKey) {
+        // Ctrl+Z is undo; other Ctrl combinations belong to the browser.
+        if (e.key === "z" && !isTyping(e)) {
+          e.preventDefault();
+          doUndo();
+        }
+        return;
+      }
       const v = valsRef.current;
       const w = fw.widgets[active];
       if (isTyping(e)) {
@@ -174,7 +182,6 @@ export function RatingQueue({ id }: { id: number }) {
           setFailing(true);
           return;
         case "u":
-        case "z":
         case "Backspace":
           e.preventDefault();
           doUndo();
