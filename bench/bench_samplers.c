@@ -2,10 +2,12 @@
  * bench_samplers.c -- the sampler configurations of SPEC §0.3 as loupe
  * samplers, by config id. A new configuration is one row in the table.
  *
- * The TPE rows pass the settings SPEC §0.3 names explicitly (multivariate,
- * constant_liar, n_startup_trials, n_ei_candidates); everything else keeps
- * loupe's defaults, which equal Optuna 3.1's for these settings (prior on,
- * weight 1, magic clip on, endpoints off, default gamma and weights).
+ * The TPE rows follow SPEC §0.3, which defines every TPE configuration by
+ * Optuna 3.1's TPESampler: they pass the settings the spec names
+ * (multivariate, constant_liar, n_startup_trials, n_ei_candidates), select
+ * Optuna 3.1's estimator (LOUPE_TPE_RULES_OPTUNA_3_1), and keep loupe's other
+ * defaults, which equal Optuna 3.1's (prior on, weight 1, magic clip on,
+ * endpoints off, default gamma and weights).
  */
 #include <string.h>
 
@@ -25,6 +27,7 @@ static int make_tpe(uint64_t seed, int n_startup, int multivariate, int constant
     o.constant_liar = constant_liar;
     o.has_seed = 1;
     o.seed = seed;
+    o.rules = LOUPE_TPE_RULES_OPTUNA_3_1;
     return loupe_sampler_tpe_new(&o, out);
 }
 

@@ -197,7 +197,11 @@ typedef struct loupe_storage loupe_storage;
  *   ":memory:"                        a private in-memory storage
  *   "sqlite:///relative/path.db"      a SQLite file relative to the working directory
  *   "sqlite:////absolute/path.db"     a SQLite file by absolute path
- * A missing SQLite file is created with Optuna's schema at revision v3.2.0.a.
+ *   "postgresql://user:pw@host:port/db" a PostgreSQL database (also
+ *                                     "postgresql+psycopg2://..." as Optuna users
+ *                                     write it; libpq options in the query string)
+ * A missing SQLite file (or an empty PostgreSQL database) gets Optuna's schema
+ * at revision v3.2.0.a.
  * *out receives a handle even on most errors (so loupe_storage_errmsg() can say
  * what went wrong); it is NULL only when memory ran out. Close it either way.
  */
