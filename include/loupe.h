@@ -308,6 +308,10 @@ int loupe_study_set_user_attr(loupe_study *study, const char *key, const char *j
 int loupe_study_set_system_attr(loupe_study *study, const char *key, const char *json);
 int loupe_study_user_attr(loupe_study *study, const char *key, const char **json);
 int loupe_study_system_attr(loupe_study *study, const char *key, const char **json);
+/* Several study attributes set in one transaction: all are written or none
+ * (keys at most 512 characters). */
+int loupe_study_set_user_attrs(loupe_study *study, size_t n, const loupe_attr *attrs);
+int loupe_study_set_system_attrs(loupe_study *study, size_t n, const loupe_attr *attrs);
 /* All attributes in insertion order; the array is owned by the study until the
  * next call on it. */
 int loupe_study_user_attrs(loupe_study *study, const loupe_attr **attrs, size_t *n);
@@ -548,11 +552,6 @@ int loupe_tpe_default_weights(size_t n, double *out, void *user_data);
  * errors on it (loupe_study_errmsg); functions that take only an artifact store
  * report on the store (loupe_artifact_store_errmsg). */
 
-/* Several study attributes set in one transaction: all are written or none.
- * Each value is JSON text, stored in Python's json.dumps form; keys are at most
- * 512 characters. (Proposed for the core; used by notes and study copies.) */
-int loupe_study_set_system_attrs(loupe_study *study, size_t n, const loupe_attr *attrs);
-int loupe_study_set_user_attrs(loupe_study *study, size_t n, const loupe_attr *attrs);
 
 /* --- artifact stores: where artifact bytes live (like Optuna's ArtifactStore) */
 

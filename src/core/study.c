@@ -154,21 +154,8 @@ static int refresh_info(loupe_study *study) {
 }
 
 static int set_attr(loupe_study *study, int system, const char *key, const char *json) {
-    if (!study) return LOUPE_EINVAL;
-    loupe_storage *s = study->storage;
-    loupe__error_clear(s);
-    if (!key) return loupe__error(s, LOUPE_EINVAL, "attribute key is NULL");
-    if (strlen(key) > 512)
-        return loupe__error(s, LOUPE_EINVAL, "attribute key longer than 512 characters");
-    char *norm = NULL;
-    char err[200];
-    int jr = loupe__pyjson_normalize(json, &norm, err, sizeof err);
-    if (jr == -2) return loupe__error(s, LOUPE_ENOMEM, "out of memory");
-    if (jr) return loupe__error(s, LOUPE_EINVAL, "value of attribute '%s' is not JSON: %s", key, err);
-    loupe_attr a = {key, norm};
-    int rc = s->ops->set_study_attrs(s, study->study_id, system, 1, &a);
-    free(norm);
-    return rc;
+    loupe_attr a = {key, json};
+    return system ? loupe_study_set_system_attrs(study, 1, &a) : loupe_study_set_user_attrs(study, 1, &a);
 }
 
 int loupe_study_set_user_attr(loupe_study *study, const char *key, const char *json) {

@@ -1,5 +1,5 @@
 /*
- * study_attrs_batch.c -- setting several study attributes in one storage
+ * study_attrs.c -- setting study attributes, one or several in one storage
  * transaction (loupe_study_set_system_attrs / loupe_study_set_user_attrs), so
  * that multi-key records such as chunked notes are never half written.
  * Added for the HITL layer; built on public getters and the storage vtable.
