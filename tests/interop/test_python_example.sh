@@ -69,7 +69,6 @@ for t in run:
     assert len(a) == 1 and a[0]["mimetype"] == "image/png" and a[0]["filename"] == f"sample-{t['number']}.png", a
     link = f"/artifacts/1/{t['trial_id']}/{a[0]['artifact_id']}"
     assert t["note"] == {"version": 1, "body": f"## Trial {t['number']}\n\n![generated-image]({link})\n"}, t["note"]
-    print(t["trial_id"], a[0]["artifact_id"])
 EOF
 "$PY" - study.json >links.txt <<'EOF'
 import json, sys

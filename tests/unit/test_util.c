@@ -49,6 +49,52 @@ static void test_double_repr(void **state) {
     expect_double(-INFINITY, "-Infinity");
 }
 
+/* Random doubles: the text reads back to the same value and has as few digits
+ * as the shortest printf("%.*e") precision that round-trips. */
+static void test_double_repr_random(void **state) {
+    (void)state;
+    loupe__rng r;
+    loupe__rng_seed(&r, 99);
+    for (int i = 0; i < 20000; i++) {
+        uint64_t bits = loupe__rng_next(&r);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        if (!isfinite(v)) continue;
+        if (i % 2) v = (double)(loupe__rng_next(&r) % 100000) / 1000.0; /* decimal-looking */
+        loupe__buf b;
+        loupe__buf_init(&b, 0);
+        loupe__pyjson_double(&b, v);
+        assert_true(strtod(b.data, NULL) == v);
+        int shortest = 17;
+        char tmp[40];
+        for (int p = 1; p <= 17; p++) {
+            snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
+            if (strtod(tmp, NULL) == v) {
+                shortest = p;
+                break;
+            }
+        }
+        int digits = 0, seen_nonzero = 0;
+        for (const char *c = b.data; *c && *c != 'e'; c++) {
+            if (*c >= '1' && *c <= '9') seen_nonzero = 1;
+            if (*c >= '0' && *c <= '9' && seen_nonzero) digits++;
+        }
+        /* trailing zeros before ".0" in fixed notation are not significant */
+        const char *dot = strchr(b.data, '.');
+        if (dot && strcmp(dot, ".0") == 0 && !strchr(b.data, 'e')) {
+            digits = 0;
+            seen_nonzero = 0;
+            const char *end = dot;
+            while (end > b.data && end[-1] == '0') end--;
+            for (const char *c = b.data; c < end; c++)
+                if (*c >= '1' && *c <= '9') seen_nonzero = 1, digits++;
+                else if (*c == '0' && seen_nonzero) digits++;
+        }
+        if (v != 0) assert_int_equal(digits, shortest);
+        loupe__buf_free(&b);
+    }
+}
+
 static void expect_norm(const char *in, const char *want) {
     char *out = NULL;
     char err[200];
@@ -157,7 +203,8 @@ static void test_buf_cap(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_double_repr), cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_double_repr), cmocka_unit_test(test_double_repr_random),
+        cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_normalize_errors), cmocka_unit_test(test_datetime),
         cmocka_unit_test(test_uuid), cmocka_unit_test(test_rng), cmocka_unit_test(test_buf_cap),
     };
