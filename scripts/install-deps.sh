@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 libpng-dev zlib1g-dev
   libcmocka-dev
   python3 python3-optuna
   libpq-dev postgresql python3-psycopg2
