@@ -20,6 +20,7 @@ import platform
 import sys
 import warnings
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
 import optuna_baseline as ob  # noqa: E402  (the reference runner, unchanged)
 

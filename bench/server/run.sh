@@ -19,24 +19,22 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-now_ms() { date +%s%3N; }
 # median of 5 timings (seconds, curl's time_total) of a GET
 median5() {
   for _ in 1 2 3 4 5; do curl -s -o /dev/null -w '%{time_total}\n' "$1"; done | sort -n | sed -n 3p
 }
 ms() { python3 -c "print('%.1f ms' % (float('$1') * 1000))"; }
 
-echo "| trials | cold start -> /api/meta 200 | /api/studies (first / warm) | /api/studies/1 full (first / warm) | bytes | ?after=N-10 (warm) | after a new trial: full / ?after | wrk ?after=N-10 (2 threads, 4 conns, 10 s) | VmHWM |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| trials | cold start -> /api/meta 200 | /api/studies (first / warm) | /api/studies/1 full (first / warm) | bytes | ?after=N-10 (warm) | after a new trial: full / ?after | SSE event after another process's write (median / p90) | wrk ?after=N-10 (2 threads, 4 conns, 10 s) | VmHWM |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   db="$work/big-$n.db"
   python3 "$here/make_study.py" "$LOUPE_BIN" "$db" "$n"
   port=$((20000 + RANDOM % 20000))
-  t0=$(now_ms)
+  cold=$(python3 "$here/cold_start.py" "$LOUPE_BIN" "$db" "$port")
   "$LOUPE_BIN" dashboard "sqlite:///$db" --port "$port" --quiet >"$work/out" 2>"$work/err" &
   pid=$!
   until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/meta" 2>/dev/null)" = 200 ]; do sleep 0.002; done
-  cold=$(( $(now_ms) - t0 ))
   base="http://127.0.0.1:$port"
   first_list=$(curl -s -o /dev/null -w '%{time_total}' "$base/api/studies")
   warm_list=$(median5 "$base/api/studies")
@@ -51,10 +49,12 @@ for n in "${sizes[@]}"; do
   sleep 0.1
   chg_full=$(curl -s -o /dev/null -w '%{time_total}' "$base/api/studies/1")
   chg_after=$(curl -s -o /dev/null -w '%{time_total}' "$base/api/studies/1?after=$after")
+  sse=$(python3 "$here/sse_latency.py" "$db" "$port")
   rps=$(wrk -t2 -c4 -d10s --latency "$base/api/studies/1?after=$after" | awk '/Requests\/sec/ {print $2} / 50%/ {p50=$2} END {print p50}' | paste -sd' ')
   hwm=$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/$pid/status")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-  printf '| %s | %s ms | %s / %s | %s / %s | %s | %s | %s / %s | %s req/s (p50 %s) | %s |\n' \
+  printf '| %s | %s ms | %s / %s | %s / %s | %s | %s | %s / %s | %s / %s ms | %s req/s (p50 %s) | %s |\n' \
     "$n" "$cold" "$(ms "$first_list")" "$(ms "$warm_list")" "$(ms "$first_full")" "$(ms "$warm_full")" \
-    "$bytes" "$(ms "$warm_after")" "$(ms "$chg_full")" "$(ms "$chg_after")" "${rps% *}" "${rps#* }" "$hwm"
+    "$bytes" "$(ms "$warm_after")" "$(ms "$chg_full")" "$(ms "$chg_after")" "${sse% *}" "${sse#* }" \
+    "${rps% *}" "${rps#* }" "$hwm"
 done

@@ -53,7 +53,7 @@ static int parse_count(cli_ctx *ctx, const char *opt, const char *s, long lo, lo
 /* Command-line settings override the file's. */
 static int apply_overrides(cli_ctx *ctx, const cli_args *args, gen_config *cfg) {
     const char *s;
-    long v;
+    long v = 0;
     if ((s = cli_arg(args, "--study-name"))) cfg->study_name = s;
     if ((s = cli_arg(args, "--batch"))) {
         if (parse_count(ctx, "--batch", s, 1, 1000, &v)) return CLI_EXIT_USAGE;

@@ -361,15 +361,13 @@ int loupe_trial_tell(loupe_trial *trial, loupe_trial_state state, size_t n_value
     loupe__error_clear(s);
     long long number = (long long)trial->rec->t.number;
 
-    /* the stored state decides: another process may have told the trial */
-    loupe__trial_rec *cur = NULL;
-    int rc = s->ops->read_trial(s, trial->rec->t.trial_id, &cur);
-    if (rc) return rc;
-    loupe_trial_state now = cur->t.state;
+    /* The handle's view of the state; the storage re-checks it inside the write
+     * (another process may have told the trial meanwhile: see below). */
+    loupe_trial_state now = trial->rec->t.state;
     double last_iv = NAN;
-    if (cur->t.n_intermediate) last_iv = cur->t.intermediate[cur->t.n_intermediate - 1].value;
-    loupe__trial_rec_release(cur);
-    trial->rec->t.state = now;
+    if (trial->rec->t.n_intermediate)
+        last_iv = trial->rec->t.intermediate[trial->rec->t.n_intermediate - 1].value;
+    int rc;
 
     if (loupe_trial_state_is_finished(now)) {
         if (flags & LOUPE_TELL_SKIP_IF_FINISHED) return LOUPE_OK;
@@ -416,6 +414,21 @@ int loupe_trial_tell(loupe_trial *trial, loupe_trial_state state, size_t n_value
     u.values = values;
     int changed = 0;
     rc = write_update(trial, &u, &changed);
+    if (rc == LOUPE_EFINISHED) { /* told elsewhere since this handle last looked */
+        loupe__trial_rec *cur = NULL;
+        if (s->ops->read_trial(s, trial->rec->t.trial_id, &cur) == LOUPE_OK) {
+            loupe_trial_state stored = cur->t.state;
+            loupe__trial_rec_release(trial->rec);
+            trial->rec = cur;
+            trial->n_flushed_params = cur->t.n_params;
+            if (flags & LOUPE_TELL_SKIP_IF_FINISHED) {
+                loupe__error_clear(s);
+                return LOUPE_OK;
+            }
+            return loupe__error(s, LOUPE_EFINISHED, "Cannot tell a %s trial (Trial#%lld).",
+                                loupe_trial_state_name(stored), number);
+        }
+    }
     if (rc) return rc;
     /* the storage stamped datetime_complete: take the stored record as the snapshot */
     loupe__trial_rec *fresh = NULL;

@@ -689,17 +689,22 @@ fail_restore:
     return rc ? rc : LOUPE_ERROR;
 }
 
-static int want_full_take(loupe__views *v, int64_t study_id) {
-    int found = 0;
+/* Takes every pending "render in full" request (the study ids), so a request
+ * for a study that does not exist cannot keep the watcher busy. */
+static int64_t *take_wants(loupe__views *v, size_t *n) {
     pthread_mutex_lock(&v->m);
-    for (size_t i = 0; i < v->n_want; i++)
-        if (v->want_full[i] == study_id) {
-            v->want_full[i] = v->want_full[--v->n_want];
-            found = 1;
-            break;
-        }
+    int64_t *w = v->want_full;
+    *n = v->n_want;
+    v->want_full = NULL;
+    v->n_want = v->alloc_want = 0;
     pthread_mutex_unlock(&v->m);
-    return found;
+    return w;
+}
+
+static int wanted(const int64_t *w, size_t n, int64_t study_id) {
+    for (size_t i = 0; i < n; i++)
+        if (w[i] == study_id) return 1;
+    return 0;
 }
 
 static view *find_view(loupe__views *v, int64_t study_id) {
@@ -709,17 +714,21 @@ static view *find_view(loupe__views *v, int64_t study_id) {
 }
 
 static void refresh(loupe__views *v, loupe_storage *storage) {
+    size_t n_wants = 0;
+    int64_t *wants = take_wants(v, &n_wants);
     loupe_study_list *list = NULL;
     int rc = loupe_storage_list_studies(storage, &list);
     if (rc) {
         set_error(v, "cannot list studies: %s%s", loupe_storage_errmsg(storage), "");
         v->have_dv = 0; /* retry at the next poll */
+        free(wants);
         return;
     }
     size_t ns = loupe_study_list_count(list);
     view **nviews = calloc(ns ? ns : 1, sizeof *nviews);
     if (!nviews) {
         loupe_study_list_free(list);
+        free(wants);
         return;
     }
     int any_changed = 0;
@@ -740,7 +749,7 @@ static void refresh(loupe__views *v, loupe_storage *storage) {
             }
             fresh_view = 1;
         }
-        int want = want_full_take(v, s->study_id) || w->full ||
+        int want = wanted(wants, n_wants, s->study_id) || w->full ||
                    (v->cfg.hub && loupe__hub_has_subscribers(v->cfg.hub, s->study_id));
         int changed = 0, broken = 0;
         rc = refresh_view(v, w, s, want, &changed, &broken);
@@ -794,6 +803,7 @@ static void refresh(loupe__views *v, loupe_storage *storage) {
     v->views = nviews;
     v->n_views = nn;
     loupe_study_list_free(list);
+    free(wants);
 
     /* the study list */
     loupe__buf b;

@@ -25,9 +25,11 @@
 /* The selectors of read_trials: the study's trials after a trial_id, optionally
  * plus the ids listed in the temp table loupe_read_ids. ?1 = study_id, ?2 = after. */
 #define SEL_AFTER "SELECT trial_id FROM trials WHERE study_id = ?1 AND trial_id > ?2"
+/* Two arms so each uses an index (an OR would scan the whole study). */
 #define SEL_AFTER_IDS                                                                              \
-    "SELECT trial_id FROM trials WHERE study_id = ?1 AND (trial_id > ?2 OR trial_id IN (SELECT "   \
-    "trial_id FROM temp.loupe_read_ids))"
+    "SELECT trial_id FROM trials WHERE study_id = ?1 AND trial_id > ?2 UNION ALL "                 \
+    "SELECT trial_id FROM trials WHERE study_id = ?1 AND trial_id <= ?2 AND trial_id IN "          \
+    "(SELECT trial_id FROM temp.loupe_read_ids)"
 
 #define READ_TRIALS(sel)                                                                           \
     "SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE "         \
@@ -321,7 +323,7 @@ static int run_tx(sq_storage *s, int write, tx_body body, void *ctx) {
                             s->path);
     int64_t deadline = loupe__monotonic_us() + (int64_t)s->busy_ms * 1000 * LOUPE__SQ_RETRY_FACTOR;
     for (int attempt = 1;; attempt++) {
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         int rc = get_st(s, write ? ST_BEGIN_IMMEDIATE : ST_BEGIN, &st);
         if (!rc) rc = step_done(s, st, write ? "starting a write transaction" : "starting a read");
         if (!rc) {
@@ -461,7 +463,7 @@ static int first_distribution(sq_storage *s, int64_t study_id, const char *name,
         *out = &d->dist;
         return LOUPE_OK;
     }
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_FIRST_DIST, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, study_id);
@@ -506,7 +508,7 @@ static int first_distribution(sq_storage *s, int64_t study_id, const char *name,
 /* ------------------------------------------------------------ studies */
 
 static int study_exists(sq_storage *s, int64_t study_id) {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_STUDY_NAME, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, study_id);
@@ -528,7 +530,7 @@ typedef struct create_study_ctx {
 
 static int create_study_body(sq_storage *s, void *vctx) {
     create_study_ctx *c = vctx;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_STUDY_BY_NAME, &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
@@ -583,7 +585,7 @@ static int delete_study_body(sq_storage *s, void *vctx) {
                                 ST_DEL_SUATTRS, ST_DEL_SSATTRS,    ST_DEL_STUDY};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         if (order[i] == ST_DEL_HEARTBEATS && !s->has_heartbeats) continue;
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         if ((rc = get_st(s, order[i], &st))) return rc;
         sqlite3_bind_int64(st, 1, id);
         if ((rc = step_done(s, st, "deleting a study"))) return rc;
@@ -605,7 +607,7 @@ typedef struct find_ctx {
 
 static int find_study_body(sq_storage *s, void *vctx) {
     find_ctx *c = vctx;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_STUDY_BY_NAME, &st);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
@@ -685,7 +687,7 @@ static int get_study_body(sq_storage *s, void *vctx) {
     get_study_ctx *c = vctx;
     loupe__study_info_free(&c->info); /* a retried transaction starts over */
     c->info.study_id = c->id;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_STUDY_NAME, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, c->id);
@@ -764,7 +766,7 @@ static list_entry *list_find(list_ctx *c, size_t *pos, int64_t study_id) {
 static int list_studies_body(sq_storage *s, void *vctx) {
     list_ctx *c = vctx;
     list_ctx_clear(c);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_ALL_STUDIES, &st);
     if (rc) return rc;
     int step;
@@ -855,7 +857,7 @@ static int sq_list_studies(loupe_storage *base, loupe_study_list **out) {
 /* Upsert of one attribute row: UPDATE, then INSERT when no row matched. */
 static int upsert_attr(sq_storage *s, int upd_id, int ins_id, int64_t owner, const loupe_attr *a,
                        const char *what) {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, upd_id, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, owner);
@@ -955,7 +957,7 @@ static int check_values(sq_storage *s, size_t n, const double *values) {
 static int params_compatible(sq_storage *s, int64_t study_id, int64_t trial_id, int64_t number,
                              size_t n, const loupe_param *params) {
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         int rc = get_st(s, ST_PARAM_EXISTS, &st);
         if (rc) return rc;
         sqlite3_bind_int64(st, 1, trial_id);
@@ -988,7 +990,7 @@ static int insert_params(sq_storage *s, int64_t trial_id, size_t n, const loupe_
             rc = oom(s);
             break;
         }
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         if ((rc = get_st(s, ST_PARAM_INSERT, &st))) break;
         sqlite3_bind_int64(st, 1, trial_id);
         sqlite3_bind_text(st, 2, params[i].name, -1, SQLITE_STATIC);
@@ -1002,7 +1004,7 @@ static int insert_params(sq_storage *s, int64_t trial_id, size_t n, const loupe_
 
 static int upsert_keyed_value(sq_storage *s, int upd_id, int ins_id, int64_t trial_id, int64_t key,
                               double v, int allow_nan, const char *what) {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, upd_id, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, trial_id);
@@ -1049,7 +1051,7 @@ static int create_trial_body(sq_storage *s, void *vctx) {
     const loupe_frozen_trial *t = c->tmpl;
     int rc = study_exists(s, c->study_id);
     if (rc) return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     if ((rc = get_st(s, ST_TRIAL_INSERT, &st))) return rc;
     sqlite3_bind_int64(st, 1, c->study_id);
     sqlite3_bind_text(st, 2, state_names[t ? t->state : LOUPE_RUNNING], -1, SQLITE_STATIC);
@@ -1111,7 +1113,7 @@ typedef struct claim_ctx {
 static int claim_body(sq_storage *s, void *vctx) {
     claim_ctx *c = vctx;
     for (;;) {
-        sqlite3_stmt *st;
+        sqlite3_stmt *st = NULL;
         int rc = get_st(s, ST_TRIAL_WAITING, &st);
         if (rc) return rc;
         sqlite3_bind_int64(st, 1, c->study_id);
@@ -1147,7 +1149,7 @@ static int update_body(sq_storage *s, void *vctx) {
     update_ctx *c = vctx;
     const loupe__trial_update *u = c->u;
     c->changed = 0;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_TRIAL_HEAD, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, u->trial_id);
@@ -1322,7 +1324,7 @@ static int read_body(sq_storage *s, void *vctx) {
     loupe__rec_vec_clear(&c->recs);
     int rc = study_exists(s, c->study_id);
     if (rc) return rc;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int with_ids = c->n_ids > 0;
     if (with_ids) {
         /* created inside the transaction: a rolled-back attempt takes it away again */
@@ -1501,7 +1503,7 @@ typedef struct trial_study_ctx {
 
 static int trial_study_body(sq_storage *s, void *vctx) {
     trial_study_ctx *c = vctx;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_TRIAL_HEAD, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, c->trial_id);
@@ -1541,7 +1543,7 @@ typedef struct by_number_ctx {
 
 static int by_number_body(sq_storage *s, void *vctx) {
     by_number_ctx *c = vctx;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_TRIAL_ID_BY_NUMBER, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, c->study_id);
@@ -1566,7 +1568,7 @@ static int sq_trial_id_by_number(loupe_storage *base, int64_t study_id, int64_t 
 
 static int sq_data_version(loupe_storage *base, uint64_t *version) {
     sq_storage *s = SQ(base);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_DATA_VERSION, &st);
     if (rc) return rc;
     int r = step_row(s, st, "reading the data version");
@@ -1724,6 +1726,8 @@ static int open_file(sq_storage *s, const char *path, unsigned flags) {
 ready:
     s->has_heartbeats = 1;
 tune:
+    /* the id list of read_trials lives in a temp table: keep it off the disk */
+    sqlite3_exec(s->db, "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
     /* durability is the default; NOSYNC skips fsync (safe against process crashes only) */
     if ((flags & LOUPE_OPEN_NOSYNC) &&
         sqlite3_exec(s->db, "PRAGMA synchronous=OFF", NULL, NULL, NULL) != SQLITE_OK)
