@@ -45,7 +45,7 @@ test("study note: edit with preview, save, and a conflict between two tabs", { t
   await a.locator(".preview h1", { hasText: "From tab A" }).waitFor();
   await b.fill('textarea[aria-label="Markdown text"]', "# From tab B");
   await b.getByRole("button", { name: "Save", exact: true }).click();
-  await b.locator(".note .markdown h1", { hasText: "From tab B" }).waitFor();
+  await b.locator("section.note:not(.editing) .markdown h1", { hasText: "From tab B" }).waitFor();
   assert.deepEqual(await studyNote(), { version: 1, body: "# From tab B" });
 
   // Tab A learns that B saved (live, or through the server's 409); its own text is kept.
@@ -55,10 +55,10 @@ test("study note: edit with preview, save, and a conflict between two tabs", { t
   assert.equal(await a.inputValue('textarea[aria-label="Markdown text"]'), "# From tab A\n\n*emphasis*");
   await a.screenshot({ path: path.join(shotDir(), "note-conflict.png") });
   await a.getByRole("button", { name: "Save mine over theirs" }).click();
-  await a.locator(".note .markdown h1", { hasText: "From tab A" }).waitFor();
+  await a.locator("section.note:not(.editing) .markdown h1", { hasText: "From tab A" }).waitFor();
   assert.deepEqual(await studyNote(), { version: 2, body: "# From tab A\n\n*emphasis*" });
   // Tab B shows the new text without a reload.
-  await b.locator(".note .markdown h1", { hasText: "From tab A" }).waitFor({ timeout: 10000 });
+  await b.locator("section.note:not(.editing) .markdown h1", { hasText: "From tab A" }).waitFor({ timeout: 10000 });
   assert.deepEqual([...errA, ...errB], []);
   void errors;
   await ctx.close();
