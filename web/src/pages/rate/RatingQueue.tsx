@@ -368,12 +368,16 @@ export function RatingQueue({ id }: { id: number }) {
           }}>
           <summary>Keyboard</summary>
           <ul>
-            <li>
-              <kbd>1</kbd>…<kbd>9</kbd> pick a choice{fw.widgets.length === 1 && fw.widgets[0].type === "choice" ? " and submit" : ""}
-            </li>
-            <li>
-              <kbd>←</kbd> <kbd>→</kbd> move a slider (<kbd>Shift</kbd> ×10)
-            </li>
+            {fw.widgets.some((w) => w.type === "choice") && (
+              <li>
+                <kbd>1</kbd>…<kbd>9</kbd> pick a choice{fw.widgets.length === 1 && fw.widgets[0].type === "choice" ? " and submit" : ""}
+              </li>
+            )}
+            {fw.widgets.some((w) => w.type === "slider") && (
+              <li>
+                <kbd>←</kbd> <kbd>→</kbd> move a slider (<kbd>Shift</kbd> ×10)
+              </li>
+            )}
             <li>
               <kbd>↑</kbd> <kbd>↓</kbd> previous / next field; <kbd>T</kbd> type in a text field
             </li>
