@@ -193,9 +193,11 @@ static int storage_url(const char *arg, char *url, size_t cap) {
                         path, arg);
                 return CLI_EXIT_ERROR;
             }
-        } else if (strcmp(arg, ":memory:") != 0) {
-            fprintf(stderr, "loupe dashboard: cannot open '%s': loupe serves SQLite storages "
-                            "(sqlite:///path.db) only.\n", arg);
+        } else if (strcmp(arg, ":memory:") != 0 && strncmp(arg, "postgresql", 10) != 0 &&
+                   strncmp(arg, "postgres://", 11) != 0) {
+            /* no echo of the URL: it may hold a password */
+            fprintf(stderr, "loupe dashboard: cannot open the storage URL: loupe serves SQLite "
+                            "(sqlite:///path.db) and PostgreSQL (postgresql://user@host/db) storages.\n");
             return CLI_EXIT_ERROR;
         }
         snprintf(url, cap, "%s", arg);
