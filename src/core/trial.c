@@ -14,6 +14,7 @@
 #include "core/errors.h"
 #include "util/buf.h"
 #include "util/pyjson.h"
+#include "util/timeutil.h"
 
 static int oom(loupe_storage *s) { return loupe__error(s, LOUPE_ENOMEM, "out of memory"); }
 
@@ -412,6 +413,7 @@ int loupe_trial_tell(loupe_trial *trial, loupe_trial_state state, size_t n_value
     u.state = state;
     u.n_values = n_values;
     u.values = values;
+    u.now_us = loupe__now_us(); /* so the snapshot below matches the stored row */
     int changed = 0;
     rc = write_update(trial, &u, &changed);
     if (rc == LOUPE_EFINISHED) { /* told elsewhere since this handle last looked */
@@ -430,13 +432,10 @@ int loupe_trial_tell(loupe_trial *trial, loupe_trial_state state, size_t n_value
         }
     }
     if (rc) return rc;
-    /* the storage stamped datetime_complete: take the stored record as the snapshot */
-    loupe__trial_rec *fresh = NULL;
-    rc = s->ops->read_trial(s, trial->rec->t.trial_id, &fresh);
-    if (rc) return rc;
-    loupe__trial_rec_release(trial->rec);
-    trial->rec = fresh;
-    trial->n_flushed_params = fresh->t.n_params;
+    /* mirror the stored row: state, values and the time the storage stamped */
+    trial->rec->t.state = state;
+    trial->rec->t.datetime_complete_us = u.now_us;
+    if (loupe__trial_rec_set_values(trial->rec, n_values, values)) return oom(s);
     return LOUPE_OK;
 }
 

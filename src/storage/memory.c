@@ -615,8 +615,9 @@ static int mem_update_trial(loupe_storage *s, const loupe__trial_update *u, int 
         /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
         if (!(u->state == LOUPE_RUNNING && old->t.state != LOUPE_WAITING)) {
             rec->t.state = u->state;
-            if (u->state == LOUPE_RUNNING) rec->t.datetime_start_us = loupe__now_us();
-            if (loupe_trial_state_is_finished(u->state)) rec->t.datetime_complete_us = loupe__now_us();
+            int64_t now = u->now_us ? u->now_us : loupe__now_us();
+            if (u->state == LOUPE_RUNNING) rec->t.datetime_start_us = now;
+            if (loupe_trial_state_is_finished(u->state)) rec->t.datetime_complete_us = now;
             changed = 1;
         }
     }

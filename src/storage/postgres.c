@@ -1018,7 +1018,7 @@ static int update_body(pg_storage *s, void *vctx) {
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, u->trial_id);
     loupe__pgp_text(&p, state_names[u->state]);
-    if (id != ST_TRIAL_SET_STATE) loupe__pgp_datetime(&p, loupe__now_us());
+    if (id != ST_TRIAL_SET_STATE) loupe__pgp_datetime(&p, u->now_us ? u->now_us : loupe__now_us());
     if ((rc = run(s, id, &p, &r, "changing a trial's state"))) return rc;
     PQclear(r);
     c->changed = 1;

@@ -1183,7 +1183,7 @@ static int update_body(sq_storage *s, void *vctx) {
     if (!u->set_state) return LOUPE_OK;
     /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
     if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
-    int64_t now = loupe__now_us();
+    int64_t now = u->now_us ? u->now_us : loupe__now_us();
     int id = u->state == LOUPE_RUNNING ? ST_TRIAL_SET_STATE_START
              : is_finished(u->state)   ? ST_TRIAL_SET_STATE_COMPLETE
                                        : ST_TRIAL_SET_STATE;

@@ -52,6 +52,7 @@ typedef struct loupe__trial_update {
     loupe_trial_state state;
     size_t n_values;
     const double *values; /* upserted with the state change, objective = index */
+    int64_t now_us;       /* the time stamped by a state change; 0: the storage reads the clock */
 } loupe__trial_update;
 
 typedef struct loupe__storage_ops {

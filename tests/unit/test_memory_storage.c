@@ -630,7 +630,7 @@ static void test_update_all_or_nothing(void **state) {
     loupe_attr ua = {"k", "1"}, sa = {"s", "2"};
     loupe_intermediate iv = {0, 1.0};
     double val = 3.0;
-    loupe__trial_update u = {t1, 2, ps, 1, &ua, 1, &sa, 1, &iv, 1, LOUPE_COMPLETE, 1, &val};
+    loupe__trial_update u = {t1, 2, ps, 1, &ua, 1, &sa, 1, &iv, 1, LOUPE_COMPLETE, 1, &val, 0};
     int changed = -1;
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_EINCOMPAT);
     assert_int_equal(changed, 0);
@@ -760,7 +760,7 @@ static void test_read_trials(void **state) {
     loupe_param p = {"x", 0.5, float_dist(0, 1, 0, 0)};
     loupe_attr at = {"k", "1"};
     double v = 1.0;
-    loupe__trial_update u = {tb[0], 1, &p, 1, &at, 0, NULL, 0, NULL, 1, LOUPE_COMPLETE, 1, &v};
+    loupe__trial_update u = {tb[0], 1, &p, 1, &at, 0, NULL, 0, NULL, 1, LOUPE_COMPLETE, 1, &v, 0};
     assert_int_equal(s->ops->update_trial(s, &u, NULL), LOUPE_OK);
     assert_int_equal(out.items[0]->t.state, LOUPE_RUNNING);
     assert_int_equal(out.items[0]->t.n_params, 0);
