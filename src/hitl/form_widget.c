@@ -436,8 +436,11 @@ int loupe_form_widgets_json(loupe_study *study, char **json) {
     if (rc || (!doc && !mdoc)) return rc;
     loupe__buf b;
     loupe__buf_init(&b, 0);
-    if (doc) loupe__pyjson_value(&b, yyjson_doc_get_root(doc));
-    else loupe__pyjson_mut_value(&b, yyjson_mut_doc_get_root(mdoc));
+    /* a converted legacy form is mutable: write it through an immutable copy */
+    yyjson_doc *copy = doc ? NULL : yyjson_mut_doc_imut_copy(mdoc, NULL);
+    if (doc || copy) loupe__pyjson_value(&b, yyjson_doc_get_root(doc ? doc : copy));
+    else b.failed = 1;
+    yyjson_doc_free(copy);
     yyjson_doc_free(doc);
     yyjson_mut_doc_free(mdoc);
     *json = loupe__buf_steal(&b);

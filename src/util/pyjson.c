@@ -196,49 +196,6 @@ void loupe__pyjson_value(loupe__buf *b, yyjson_val *v) {
     }
 }
 
-void loupe__pyjson_mut_value(loupe__buf *b, yyjson_mut_val *v) {
-    switch (yyjson_mut_get_type(v)) {
-    case YYJSON_TYPE_NULL: loupe__buf_puts(b, "null"); break;
-    case YYJSON_TYPE_BOOL: loupe__buf_puts(b, yyjson_mut_get_bool(v) ? "true" : "false"); break;
-    case YYJSON_TYPE_NUM:
-        if (yyjson_mut_is_uint(v))
-            loupe__buf_printf(b, "%llu", (unsigned long long)yyjson_mut_get_uint(v));
-        else if (yyjson_mut_is_sint(v))
-            loupe__buf_printf(b, "%lld", (long long)yyjson_mut_get_sint(v));
-        else loupe__pyjson_double(b, yyjson_mut_get_real(v));
-        break;
-    case YYJSON_TYPE_RAW: write_raw_number(b, yyjson_mut_get_raw(v)); break;
-    case YYJSON_TYPE_STR:
-        loupe__pyjson_string(b, yyjson_mut_get_str(v), yyjson_mut_get_len(v));
-        break;
-    case YYJSON_TYPE_ARR: {
-        loupe__buf_putc(b, '[');
-        size_t idx, max;
-        yyjson_mut_val *item;
-        yyjson_mut_arr_foreach(v, idx, max, item) {
-            if (idx) loupe__buf_puts(b, ", ");
-            loupe__pyjson_mut_value(b, item);
-        }
-        loupe__buf_putc(b, ']');
-        break;
-    }
-    case YYJSON_TYPE_OBJ: {
-        loupe__buf_putc(b, '{');
-        size_t idx, max;
-        yyjson_mut_val *key, *val;
-        yyjson_mut_obj_foreach(v, idx, max, key, val) {
-            if (idx) loupe__buf_puts(b, ", ");
-            loupe__pyjson_string(b, yyjson_mut_get_str(key), yyjson_mut_get_len(key));
-            loupe__buf_puts(b, ": ");
-            loupe__pyjson_mut_value(b, val);
-        }
-        loupe__buf_putc(b, '}');
-        break;
-    }
-    default: loupe__buf_puts(b, "null"); break;
-    }
-}
-
 yyjson_doc *loupe__pyjson_parse(const char *text, size_t len, char *err, size_t errcap) {
     yyjson_read_err e;
     yyjson_doc *doc = yyjson_read_opts((char *)text, len, LOUPE__JSON_READ_FLAGS, NULL, &e);

@@ -22,7 +22,6 @@ void loupe__pyjson_double(loupe__buf *b, double v);
 void loupe__pyjson_string(loupe__buf *b, const char *s, size_t len);
 /* Appends any yyjson value in Python format (raw numbers are copied verbatim). */
 void loupe__pyjson_value(loupe__buf *b, yyjson_val *v);
-void loupe__pyjson_mut_value(loupe__buf *b, yyjson_mut_val *v);
 
 /* Flags for parsing loupe's stored and user-given JSON: NaN/Infinity allowed,
  * integers too large for 64 bits kept as raw text. */
