@@ -312,6 +312,14 @@ int loupe_study_system_attr(loupe_study *study, const char *key, const char **js
  * (keys at most 512 characters). */
 int loupe_study_set_user_attrs(loupe_study *study, size_t n, const loupe_attr *attrs);
 int loupe_study_set_system_attrs(loupe_study *study, size_t n, const loupe_attr *attrs);
+/* Compare-and-set for processes sharing a storage: writes the n system
+ * attributes only if system attribute guard_key holds exactly the JSON text
+ * guard_json (as loupe_study_system_attr returned it; NULL: the key must be
+ * absent), checked inside the same storage transaction as the write.
+ * Otherwise nothing is written and LOUPE_ECONFLICT is returned: read again,
+ * decide, retry. */
+int loupe_study_set_system_attrs_if(loupe_study *study, const char *guard_key,
+                                    const char *guard_json, size_t n, const loupe_attr *attrs);
 /* All attributes in insertion order; the array is owned by the study until the
  * next call on it. */
 int loupe_study_user_attrs(loupe_study *study, const loupe_attr **attrs, size_t *n);

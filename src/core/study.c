@@ -234,7 +234,7 @@ int loupe_study_set_metric_names(loupe_study *study, size_t n, const char *const
     }
     loupe_attr a = {"study:metric_names", b.data};
     loupe__error_clear(study->storage);
-    int rc = study->storage->ops->set_study_attrs(study->storage, study->study_id, 1, 1, &a);
+    int rc = study->storage->ops->set_study_attrs(study->storage, study->study_id, 1, 1, &a, NULL);
     loupe__buf_free(&b);
     return rc;
 }

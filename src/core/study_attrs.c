@@ -1,7 +1,8 @@
 /*
  * study_attrs.c -- setting study attributes, one or several in one storage
  * transaction (loupe_study_set_system_attrs / loupe_study_set_user_attrs), so
- * that multi-key records such as chunked notes are never half written.
+ * that multi-key records such as chunked notes are never half written, and
+ * optionally only if a guard attribute is unchanged (compare-and-set).
  * Added for the HITL layer; built on public getters and the storage vtable.
  */
 #include <stdlib.h>
@@ -12,13 +13,16 @@
 #include "storage/storage.h"
 #include "util/pyjson.h"
 
-static int set_attrs(loupe_study *study, int system, size_t n, const loupe_attr *attrs) {
+static int set_attrs(loupe_study *study, int system, size_t n, const loupe_attr *attrs,
+                     const loupe_attr *guard) {
     if (!study) return LOUPE_EINVAL;
     loupe_storage *s = loupe_study_storage(study);
     loupe__error_clear(s);
-    if (n == 0) return LOUPE_OK;
-    if (!attrs) return loupe__error(s, LOUPE_EINVAL, "attrs is NULL but n is %zu", n);
-    loupe_attr *norm = calloc(n, sizeof *norm);
+    if (guard && !guard->key)
+        return loupe__error(s, LOUPE_EINVAL, "guard_key is NULL: name the attribute to compare");
+    if (n == 0 && !guard) return LOUPE_OK;
+    if (n && !attrs) return loupe__error(s, LOUPE_EINVAL, "attrs is NULL but n is %zu", n);
+    loupe_attr *norm = calloc(n ? n : 1, sizeof *norm);
     if (!norm) return loupe__error(s, LOUPE_ENOMEM, "out of memory");
     int rc = LOUPE_OK;
     for (size_t i = 0; i < n; i++) {
@@ -51,7 +55,7 @@ static int set_attrs(loupe_study *study, int system, size_t n, const loupe_attr 
         norm[i].key = key;
         norm[i].json = json;
     }
-    rc = s->ops->set_study_attrs(s, loupe_study_id(study), system, n, norm);
+    rc = s->ops->set_study_attrs(s, loupe_study_id(study), system, n, norm, guard);
 cleanup:
     for (size_t i = 0; i < n; i++) free((char *)norm[i].json);
     free(norm);
@@ -59,9 +63,15 @@ cleanup:
 }
 
 int loupe_study_set_system_attrs(loupe_study *study, size_t n, const loupe_attr *attrs) {
-    return set_attrs(study, 1, n, attrs);
+    return set_attrs(study, 1, n, attrs, NULL);
 }
 
 int loupe_study_set_user_attrs(loupe_study *study, size_t n, const loupe_attr *attrs) {
-    return set_attrs(study, 0, n, attrs);
+    return set_attrs(study, 0, n, attrs, NULL);
+}
+
+int loupe_study_set_system_attrs_if(loupe_study *study, const char *guard_key,
+                                    const char *guard_json, size_t n, const loupe_attr *attrs) {
+    loupe_attr guard = {guard_key, guard_json};
+    return set_attrs(study, 1, n, attrs, &guard);
 }

@@ -5,7 +5,8 @@
  * int) and the body in chunks of 2045 characters ("...note_str:<i>", JSON
  * strings); chunks beyond a shorter body are overwritten with "" (attrs cannot
  * be deleted). Saves check the version optimistically and write in one
- * transaction.
+ * transaction that re-checks the version key, so two processes saving at
+ * once cannot both win.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -217,52 +218,73 @@ int loupe_note_save(loupe_study *study, int64_t trial_id, int64_t expected_versi
                                  "note body is not valid UTF-8 (bad byte at offset %zu): convert "
                                  "the text to UTF-8",
                                  bad);
-    const loupe_attr *attrs;
-    size_t n;
-    rc = loupe_study_system_attrs(study, &attrs, &n);
-    if (rc) return rc;
-    int found;
+    /* Read, check the version, write only if the version key is still what was
+     * read (checked inside the write's transaction). Losing that race means
+     * another save landed in between: read again, which either reports the
+     * conflict (the version moved) or, for LOUPE_NOTE_ANY_VERSION, retries. */
+    char ver_key[64], prefix[64];
+    loupe__note_keys(trial_id, ver_key, prefix);
     int64_t cur = 0;
     char *cur_body = NULL;
-    char err[256] = "";
     loupe__attr_vec out = {0};
-    rc = loupe__note_from_attrs(attrs, n, trial_id, &found, &cur, &cur_body, err, sizeof err);
-    if (rc == LOUPE_ECORRUPT) {
-        /* A damaged note can still be overwritten, but only without a version check. */
-        if (expected_version != LOUPE_NOTE_ANY_VERSION) {
-            rc = loupe__hitl_error(study, LOUPE_ECORRUPT,
-                                   "the stored note is damaged (%s): save it with "
-                                   "LOUPE_NOTE_ANY_VERSION to replace it",
-                                   err);
+    for (int attempt = 0;; attempt++) {
+        const loupe_attr *attrs;
+        size_t n;
+        rc = loupe_study_system_attrs(study, &attrs, &n);
+        if (rc) goto cleanup;
+        int found;
+        char err[256] = "";
+        cur = 0;
+        free(cur_body);
+        cur_body = NULL;
+        rc = loupe__note_from_attrs(attrs, n, trial_id, &found, &cur, &cur_body, err, sizeof err);
+        if (rc == LOUPE_ECORRUPT) {
+            /* A damaged note can still be overwritten, but only without a version check. */
+            if (expected_version != LOUPE_NOTE_ANY_VERSION) {
+                rc = loupe__hitl_error(study, LOUPE_ECORRUPT,
+                                       "the stored note is damaged (%s): save it with "
+                                       "LOUPE_NOTE_ANY_VERSION to replace it",
+                                       err);
+                goto cleanup;
+            }
+            /* cur keeps the stored version when that part was readable (else 0). */
+            rc = LOUPE_OK;
+        }
+        if (rc) {
+            rc = loupe__hitl_error(study, rc, "out of memory");
             goto cleanup;
         }
-        /* cur keeps the stored version when that part was readable (else 0). */
-        rc = LOUPE_OK;
-    }
-    if (rc) {
-        rc = loupe__hitl_error(study, rc, "out of memory");
-        goto cleanup;
-    }
-    if (expected_version != LOUPE_NOTE_ANY_VERSION && expected_version != cur) {
-        rc = loupe__hitl_error(study, LOUPE_ECONFLICT,
-                               "The text you are editing has changed (the note is at version "
-                               "%" PRId64 ", the save expected %" PRId64 "): reload the note, "
-                               "merge your edits and save again.",
-                               cur, expected_version);
-        if (version) *version = cur;
-        if (current_body) {
-            *current_body = cur_body;
-            cur_body = NULL;
+        if (expected_version != LOUPE_NOTE_ANY_VERSION && expected_version != cur) {
+            rc = loupe__hitl_error(study, LOUPE_ECONFLICT,
+                                   "The text you are editing has changed (the note is at version "
+                                   "%" PRId64 ", the save expected %" PRId64 "): reload the "
+                                   "note, merge your edits and save again.",
+                                   cur, expected_version);
+            if (version) *version = cur;
+            if (current_body) {
+                *current_body = cur_body;
+                cur_body = NULL;
+            }
+            goto cleanup;
         }
-        goto cleanup;
+        size_t old_chunks = loupe__note_chunk_count(attrs, n, trial_id);
+        loupe__attr_vec_free(&out);
+        rc = loupe__note_attrs(&out, trial_id, cur + 1, body, old_chunks);
+        if (rc) {
+            rc = loupe__hitl_error(study, rc, "out of memory");
+            goto cleanup;
+        }
+        /* The guard text must outlive the attrs array, which the write invalidates. */
+        const char *seen = loupe__attr_find(attrs, n, ver_key);
+        char *guard = seen ? strdup(seen) : NULL;
+        if (seen && !guard) {
+            rc = loupe__hitl_error(study, LOUPE_ENOMEM, "out of memory");
+            goto cleanup;
+        }
+        rc = loupe_study_set_system_attrs_if(study, ver_key, guard, out.len, out.items);
+        free(guard);
+        if (rc != LOUPE_ECONFLICT || attempt >= 16) break;
     }
-    size_t old_chunks = loupe__note_chunk_count(attrs, n, trial_id);
-    rc = loupe__note_attrs(&out, trial_id, cur + 1, body, old_chunks);
-    if (rc) {
-        rc = loupe__hitl_error(study, rc, "out of memory");
-        goto cleanup;
-    }
-    rc = loupe_study_set_system_attrs(study, out.len, out.items);
     if (rc) goto cleanup;
     if (version) *version = cur + 1;
 cleanup:

@@ -419,7 +419,7 @@ fail:
 }
 
 static int mem_set_study_attrs(loupe_storage *s, int64_t study_id, int system, size_t n,
-                               const loupe_attr *attrs) {
+                               const loupe_attr *attrs, const loupe_attr *guard) {
     mem_storage *m = (mem_storage *)s;
     mem_study *st = study_get(m, study_id);
     if (!st) return no_study(m, study_id);
@@ -430,6 +430,16 @@ static int mem_set_study_attrs(loupe_storage *s, int64_t study_id, int system, s
                                 "JSON value.",
                                 i, attrs[i].key ? "value" : "key");
     mem_attrs *a = system ? &st->system_attrs : &st->user_attrs;
+    if (guard) {
+        if (!guard->key) return loupe__error(s, LOUPE_EINVAL, "the guard attribute has no key");
+        const loupe_attr *cur = attrs_find(a, guard->key);
+        const char *now = cur ? cur->json : NULL;
+        if (!now != !guard->json || (now && strcmp(now, guard->json) != 0))
+            return loupe__error(s, LOUPE_ECONFLICT,
+                                "Study attribute '%s' changed since it was read (another writer "
+                                "saved first); nothing was written: read it again and retry.",
+                                guard->key);
+    }
     /* allocate everything first: copies of the inputs and room for n appends */
     loupe_attr *copies = n ? calloc(n, sizeof *copies) : NULL;
     if (n && !copies) return oom(m);

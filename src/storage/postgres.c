@@ -52,6 +52,8 @@ enum {
     ST_STUDY_STATS,
     ST_STUDY_UATTR_UPSERT,
     ST_STUDY_SATTR_UPSERT,
+    ST_STUDY_UATTR_GET,
+    ST_STUDY_SATTR_GET,
     ST_DEL_PARAMS,
     ST_DEL_VALUES,
     ST_DEL_INTER,
@@ -124,6 +126,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STUDY_SATTR_UPSERT] =
         "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES ($1, $2, $3) "
         "ON CONFLICT (study_id, \"key\") DO UPDATE SET value_json = EXCLUDED.value_json",
+    [ST_STUDY_UATTR_GET] = "SELECT value_json FROM study_user_attributes WHERE study_id = "
+                           "$1::bigint AND \"key\" = $2",
+    [ST_STUDY_SATTR_GET] = "SELECT value_json FROM study_system_attributes WHERE study_id = "
+                           "$1::bigint AND \"key\" = $2",
     [ST_DEL_PARAMS] = TRIAL_CHILD_DELETE("trial_params"),
     [ST_DEL_VALUES] = TRIAL_CHILD_DELETE("trial_values"),
     [ST_DEL_INTER] = TRIAL_CHILD_DELETE("trial_intermediate_values"),
@@ -721,11 +727,37 @@ typedef struct study_attrs_ctx {
     int system;
     size_t n;
     const loupe_attr *attrs;
+    const loupe_attr *guard;
 } study_attrs_ctx;
+
+/* LOUPE_ECONFLICT unless the guard attribute holds exactly guard->json (NULL:
+ * absent). Runs after the study row is locked, so guarded writers of one
+ * study take turns and each reads what the previous one committed (READ
+ * COMMITTED takes a fresh snapshot per statement). */
+static int check_guard(pg_storage *s, const study_attrs_ctx *c) {
+    loupe__pgp p;
+    loupe__pgp_init(&p);
+    loupe__pgp_int(&p, c->id);
+    loupe__pgp_text(&p, c->guard->key);
+    PGresult *r;
+    int rc = run(s, c->system ? ST_STUDY_SATTR_GET : ST_STUDY_UATTR_GET, &p, &r,
+                 "reading a study attribute");
+    if (rc) return rc;
+    int same = PQntuples(r) > 0 ? c->guard->json && strcmp(PQgetvalue(r, 0, 0), c->guard->json) == 0
+                                : c->guard->json == NULL;
+    PQclear(r);
+    if (!same)
+        return loupe__error(&s->base, LOUPE_ECONFLICT,
+                            "Study attribute '%s' changed since it was read (another writer saved "
+                            "first); nothing was written: read it again and retry.",
+                            c->guard->key);
+    return LOUPE_OK;
+}
 
 static int set_study_attrs_body(pg_storage *s, void *vctx) {
     study_attrs_ctx *c = vctx;
-    int rc = study_exists(s, c->id, 0);
+    int rc = study_exists(s, c->id, c->guard ? 1 : 0);
+    if (!rc && c->guard) rc = check_guard(s, c);
     for (size_t i = 0; !rc && i < c->n; i++)
         rc = upsert_attr(s, c->system ? ST_STUDY_SATTR_UPSERT : ST_STUDY_UATTR_UPSERT, c->id,
                          &c->attrs[i], "writing a study attribute");
@@ -745,11 +777,13 @@ static int check_attrs(pg_storage *s, const char *kind, size_t n, const loupe_at
 }
 
 static int pg_set_study_attrs(loupe_storage *base, int64_t study_id, int system, size_t n,
-                              const loupe_attr *attrs) {
+                              const loupe_attr *attrs, const loupe_attr *guard) {
     pg_storage *s = PG(base);
     int rc = check_attrs(s, system ? "Study system" : "Study user", n, attrs);
     if (rc) return rc;
-    study_attrs_ctx c = {study_id, system, n, attrs};
+    if (guard && !guard->key)
+        return loupe__error(base, LOUPE_EINVAL, "the guard attribute has no key");
+    study_attrs_ctx c = {study_id, system, n, attrs, guard};
     return loupe__pg_run_tx(s, 1, set_study_attrs_body, &c);
 }
 

@@ -74,6 +74,8 @@ enum {
     ST_STUDY_UATTR_INSERT,
     ST_STUDY_SATTR_UPDATE,
     ST_STUDY_SATTR_INSERT,
+    ST_STUDY_UATTR_GET,
+    ST_STUDY_SATTR_GET,
     ST_DEL_PARAMS,
     ST_DEL_VALUES,
     ST_DEL_INTER,
@@ -157,6 +159,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         "UPDATE study_system_attributes SET value_json = ?3 WHERE study_id = ?1 AND \"key\" = ?2",
     [ST_STUDY_SATTR_INSERT] =
         "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES (?1, ?2, ?3)",
+    [ST_STUDY_UATTR_GET] =
+        "SELECT value_json FROM study_user_attributes WHERE study_id = ?1 AND \"key\" = ?2",
+    [ST_STUDY_SATTR_GET] =
+        "SELECT value_json FROM study_system_attributes WHERE study_id = ?1 AND \"key\" = ?2",
     [ST_DEL_PARAMS] = TRIAL_CHILD_DELETE("trial_params"),
     [ST_DEL_VALUES] = TRIAL_CHILD_DELETE("trial_values"),
     [ST_DEL_INTER] = TRIAL_CHILD_DELETE("trial_intermediate_values"),
@@ -877,11 +883,38 @@ typedef struct study_attrs_ctx {
     int system;
     size_t n;
     const loupe_attr *attrs;
+    const loupe_attr *guard;
 } study_attrs_ctx;
+
+/* LOUPE_ECONFLICT unless the guard attribute holds exactly guard->json (NULL: absent). */
+static int check_guard(sq_storage *s, const study_attrs_ctx *c) {
+    sqlite3_stmt *st = NULL;
+    int rc = get_st(s, c->system ? ST_STUDY_SATTR_GET : ST_STUDY_UATTR_GET, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_text(st, 2, c->guard->key, -1, SQLITE_STATIC);
+    int r = step_row(s, st, "reading a study attribute");
+    int same = 0;
+    if (r > 0) {
+        const char *now = (const char *)sqlite3_column_text(st, 0);
+        same = c->guard->json && now && strcmp(now, c->guard->json) == 0;
+    } else if (r == 0) {
+        same = c->guard->json == NULL;
+    }
+    sqlite3_reset(st);
+    if (r < 0) return -r;
+    if (!same)
+        return loupe__error(&s->base, LOUPE_ECONFLICT,
+                            "Study attribute '%s' changed since it was read (another writer saved "
+                            "first); nothing was written: read it again and retry.",
+                            c->guard->key);
+    return LOUPE_OK;
+}
 
 static int set_study_attrs_body(sq_storage *s, void *vctx) {
     study_attrs_ctx *c = vctx;
     int rc = study_exists(s, c->id);
+    if (!rc && c->guard) rc = check_guard(s, c);
     for (size_t i = 0; !rc && i < c->n; i++)
         rc = upsert_attr(s, c->system ? ST_STUDY_SATTR_UPDATE : ST_STUDY_UATTR_UPDATE,
                          c->system ? ST_STUDY_SATTR_INSERT : ST_STUDY_UATTR_INSERT, c->id,
@@ -902,11 +935,13 @@ static int check_attrs(sq_storage *s, const char *kind, size_t n, const loupe_at
 }
 
 static int sq_set_study_attrs(loupe_storage *base, int64_t study_id, int system, size_t n,
-                              const loupe_attr *attrs) {
+                              const loupe_attr *attrs, const loupe_attr *guard) {
     sq_storage *s = SQ(base);
     int rc = check_attrs(s, system ? "Study system" : "Study user", n, attrs);
     if (rc) return rc;
-    study_attrs_ctx c = {study_id, system, n, attrs};
+    if (guard && !guard->key)
+        return loupe__error(base, LOUPE_EINVAL, "the guard attribute has no key");
+    study_attrs_ctx c = {study_id, system, n, attrs, guard};
     return run_tx(s, 1, set_study_attrs_body, &c);
 }
 

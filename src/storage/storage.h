@@ -74,9 +74,14 @@ typedef struct loupe__storage_ops {
     /* All studies by study_id, with n_trials and the earliest datetime_start. */
     int (*list_studies)(loupe_storage *s, loupe_study_list **out);
     /* Upserts several study attributes in one transaction (system != 0 selects
-     * the system table). LOUPE_ENOTFOUND for an unknown study. */
+     * the system table). LOUPE_ENOTFOUND for an unknown study. With guard
+     * non-NULL the write happens only if, inside that transaction, the same
+     * table's attribute guard->key holds exactly the text guard->json (NULL:
+     * the key must be absent); otherwise nothing is written and the result is
+     * LOUPE_ECONFLICT. This makes read-check-write sequences (note versions)
+     * safe across processes. */
     int (*set_study_attrs)(loupe_storage *s, int64_t study_id, int system, size_t n,
-                           const loupe_attr *attrs);
+                           const loupe_attr *attrs, const loupe_attr *guard);
 
     /*
      * Creates a trial. With tmpl NULL: RUNNING, datetime_start = now. With tmpl:

@@ -3,7 +3,9 @@
  * optuna-dashboard stores, chunking by code points at 2045 characters,
  * blanking on shrink, optimistic versions (conflicts return the current
  * note), legacy version forms, damaged notes and argument errors. Runs on the
- * memory and the SQLite storage.
+ * memory and the SQLite storage (and, with LOUPE_TEST_PG_URL, the guarded
+ * saves on PostgreSQL). Also the compare-and-set write under saves
+ * (loupe_study_set_system_attrs_if) and processes saving at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -24,12 +28,14 @@ typedef struct fixture {
     loupe_storage *storage;
     loupe_study *study;
     int64_t tid; /* a trial's trial_id */
+    char url[700];
 } fixture;
 
 static int counter;
 
 static int setup_with(void **state, const char *url) {
     fixture *f = calloc(1, sizeof *f);
+    snprintf(f->url, sizeof f->url, "%s", url);
     assert_int_equal(loupe_storage_open(url, 0, &f->storage), LOUPE_OK);
     loupe_direction d = LOUPE_MINIMIZE;
     assert_int_equal(loupe_study_create(f->storage, "notes", 1, &d, 0, &f->study), LOUPE_OK);
@@ -47,6 +53,18 @@ static int setup_sqlite(void **state) {
     char name[64], url[700];
     snprintf(name, sizeof name, "notes-%d.db", counter++);
     tu_sqlite_url(url, sizeof url, name);
+    return setup_with(state, url);
+}
+
+/* PostgreSQL (LOUPE_TEST_PG_URL, set by tests/interop/test_postgres_storage.sh):
+ * a fresh "notes" study in the given database. */
+static int setup_pg(void **state) {
+    const char *url = getenv("LOUPE_TEST_PG_URL");
+    loupe_storage *s;
+    assert_int_equal(loupe_storage_open(url, 0, &s), LOUPE_OK);
+    int rc = loupe_storage_delete_study(s, "notes");
+    assert_true(rc == LOUPE_OK || rc == LOUPE_ENOTFOUND);
+    loupe_storage_close(s);
     return setup_with(state, url);
 }
 
@@ -333,6 +351,114 @@ static void test_view(void **state) {
     free(big);
 }
 
+
+/* The compare-and-set primitive under note saves. */
+static void test_guarded_write(void **state) {
+    fixture *f = *state;
+    loupe_attr a = {"k", "1"};
+    /* absent guard key: NULL matches, any text does not */
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "g", "0", 1, &a), LOUPE_ECONFLICT);
+    assert_non_null(strstr(loupe_study_errmsg(f->study), "'g' changed since it was read"));
+    assert_null(sys_attr(f->study, "k"));
+    loupe_attr g0 = {"g", "0"};
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "g", NULL, 1, &g0), LOUPE_OK);
+    assert_string_equal(sys_attr(f->study, "g"), "0");
+    /* present: exact text only; a stale or NULL guard writes nothing */
+    loupe_attr two[2] = {{"g", "1"}, {"k", "\"x\""}};
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "g", NULL, 2, two), LOUPE_ECONFLICT);
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "g", "0.0", 2, two), LOUPE_ECONFLICT);
+    assert_null(sys_attr(f->study, "k"));
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "g", "0", 2, two), LOUPE_OK);
+    assert_string_equal(sys_attr(f->study, "g"), "1");
+    assert_string_equal(sys_attr(f->study, "k"), "\"x\"");
+    /* only the system table is compared: a user attr of that name does not count */
+    assert_int_equal(loupe_study_set_user_attr(f->study, "u", "5"), LOUPE_OK);
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "u", "5", 1, &a), LOUPE_ECONFLICT);
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, NULL, "5", 1, &a), LOUPE_EINVAL);
+    assert_non_null(strstr(loupe_study_errmsg(f->study), "guard_key is NULL"));
+    /* n == 0 still checks */
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "g", "7", 0, NULL), LOUPE_ECONFLICT);
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "g", "1", 0, NULL), LOUPE_OK);
+}
+
+/* Two handles on one file: a save that read before another handle's save
+ * landed must not overwrite it. The storage-level interleaving is what a
+ * second process does between a save's read and its write. */
+static void test_guard_two_handles(void **state) {
+    fixture *f = *state;
+    const char *url = f->url;
+    loupe_storage *s2;
+    loupe_study *other;
+    assert_int_equal(loupe_storage_open(url, 0, &s2), LOUPE_OK);
+    assert_int_equal(loupe_study_load(s2, "notes", &other), LOUPE_OK);
+    int64_t v;
+    assert_int_equal(loupe_note_save(f->study, LOUPE_STUDY_NOTE, 0, "mine", &v, NULL), LOUPE_OK);
+    const char *seen = sys_attr(f->study, "dashboard:note_ver");
+    assert_string_equal(seen, "1");
+    char kept[16];
+    snprintf(kept, sizeof kept, "%s", seen);
+    assert_int_equal(loupe_note_save(other, LOUPE_STUDY_NOTE, 1, "theirs", &v, NULL), LOUPE_OK);
+    loupe_attr w[2] = {{"dashboard:note_ver", "2"}, {"dashboard:note_str:0", "\"lost\""}};
+    assert_int_equal(loupe_study_set_system_attrs_if(f->study, "dashboard:note_ver", kept, 2, w),
+                     LOUPE_ECONFLICT);
+    expect_note(f->study, LOUPE_STUDY_NOTE, 2, "theirs");
+    loupe_study_close(other);
+    loupe_storage_close(s2);
+}
+
+/* Processes appending a token to one note by read-modify-save with the
+ * version they read: every successful save must survive (no lost update),
+ * and the version counts the saves exactly. */
+#define SAVERS 4
+#define SAVES_EACH 12
+static void test_processes_saving_at_once(void **state) {
+    fixture *f = *state;
+    const char *url = f->url;
+    pid_t pids[SAVERS];
+    for (int p = 0; p < SAVERS; p++) {
+        pids[p] = fork();
+        assert_true(pids[p] >= 0);
+        if (pids[p] != 0) continue;
+        loupe_storage *s = NULL;
+        loupe_study *st = NULL;
+        int bad = loupe_storage_open(url, LOUPE_OPEN_NOSYNC, &s) ||
+                  loupe_study_load(s, "notes", &st);
+        for (int i = 0; !bad && i < SAVES_EACH;) {
+            int64_t v;
+            char *body = NULL;
+            if (loupe_note_get(st, f->tid, &v, &body)) { bad = 1; break; }
+            char *next = malloc(strlen(body) + 32);
+            sprintf(next, "%sp%d.%d;", body, p, i);
+            loupe_free(body);
+            int rc = loupe_note_save(st, f->tid, v, next, NULL, NULL);
+            free(next);
+            if (rc == LOUPE_OK) i++;
+            else if (rc != LOUPE_ECONFLICT) bad = 1;
+        }
+        loupe_study_close(st);
+        loupe_storage_close(s);
+        _exit(bad);
+    }
+    for (int p = 0; p < SAVERS; p++) {
+        int status;
+        assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    int64_t v;
+    char *body = NULL;
+    assert_int_equal(loupe_note_get(f->study, f->tid, &v, &body), LOUPE_OK);
+    assert_int_equal(v, SAVERS * SAVES_EACH);
+    for (int p = 0; p < SAVERS; p++)
+        for (int i = 0; i < SAVES_EACH; i++) {
+            char tok[32];
+            snprintf(tok, sizeof tok, "p%d.%d;", p, i);
+            char *at = strstr(body, tok);
+            assert_non_null(at);
+            assert_null(strstr(at + 1, tok));
+        }
+    loupe_free(body);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_setup_teardown(fn, setup_memory, teardown),                                   \
         cmocka_unit_test_setup_teardown(fn, setup_sqlite, teardown)
@@ -341,7 +467,16 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         BOTH(test_empty_and_first_save), BOTH(test_conflict), BOTH(test_chunks),
         BOTH(test_trial_id_prefixes),    BOTH(test_stored_forms), BOTH(test_damaged),
-        BOTH(test_bad_args),           BOTH(test_view),
+        BOTH(test_bad_args),           BOTH(test_view),  BOTH(test_guarded_write),
+        cmocka_unit_test_setup_teardown(test_guard_two_handles, setup_sqlite, teardown),
+        cmocka_unit_test_setup_teardown(test_processes_saving_at_once, setup_sqlite, teardown),
     };
+    const struct CMUnitTest pg_tests[] = {
+        cmocka_unit_test_setup_teardown(test_conflict, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_guarded_write, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_guard_two_handles, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_processes_saving_at_once, setup_pg, teardown),
+    };
+    if (getenv("LOUPE_TEST_PG_URL")) return cmocka_run_group_tests(pg_tests, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,9 +172,9 @@ static void test_list_studies(void **state) {
     int64_t b = mk_study(s, "second");
     int64_t c = mk_study(s, "third");
     loupe_attr ua = {"k", "\"v\""};
-    assert_int_equal(s->ops->set_study_attrs(s, b, 0, 1, &ua), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, b, 0, 1, &ua, NULL), LOUPE_OK);
     loupe_attr sa = {"sys", "[1, 2]"};
-    assert_int_equal(s->ops->set_study_attrs(s, b, 1, 1, &sa), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, b, 1, 1, &sa, NULL), LOUPE_OK);
     int64_t before = now_us();
     mk_trial(s, b, NULL);
     int64_t after = now_us();
@@ -215,12 +215,12 @@ static void test_study_attrs(void **state) {
     loupe_storage *s = open_mem();
     int64_t st = mk_study(s, "s");
     loupe_attr first[3] = {{"dataset", "\"MNIST\""}, {"none", "null"}, {"nested", "{\"a\": [1, 2.5]}"}};
-    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 3, first), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 3, first, NULL), LOUPE_OK);
     /* overwrite in place + append + the same key twice in one batch (the last wins) */
     loupe_attr second[3] = {{"none", "1"}, {"new", "true"}, {"none", "2"}};
-    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 3, second), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 3, second, NULL), LOUPE_OK);
     loupe_attr sys = {"dataset", "\"system\""};
-    assert_int_equal(s->ops->set_study_attrs(s, st, 1, 1, &sys), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, st, 1, 1, &sys, NULL), LOUPE_OK);
 
     loupe__study_info info;
     assert_int_equal(s->ops->get_study(s, st, &info), LOUPE_OK);
@@ -238,7 +238,7 @@ static void test_study_attrs(void **state) {
     /* all or nothing: one bad attr in a batch writes none of them */
     uint64_t v0 = version(s);
     loupe_attr bad[2] = {{"ok", "1"}, {"broken", NULL}};
-    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 2, bad), LOUPE_EINVAL);
+    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 2, bad, NULL), LOUPE_EINVAL);
     assert_int_equal(version(s), v0);
     loupe__study_info info2;
     assert_int_equal(s->ops->get_study(s, st, &info2), LOUPE_OK);
@@ -247,13 +247,13 @@ static void test_study_attrs(void **state) {
 
     /* the info is a copy: later writes do not change it */
     loupe_attr over = {"dataset", "\"CIFAR\""};
-    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 1, &over), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 1, &over, NULL), LOUPE_OK);
     assert_string_equal(info.user_attrs[0].json, "\"MNIST\"");
     loupe__study_info_free(&info);
 
-    assert_int_equal(s->ops->set_study_attrs(s, 77, 0, 1, &over), LOUPE_ENOTFOUND);
+    assert_int_equal(s->ops->set_study_attrs(s, 77, 0, 1, &over, NULL), LOUPE_ENOTFOUND);
     assert_string_equal(loupe_storage_errmsg(s), "No study with id 77");
-    assert_int_equal(s->ops->set_study_attrs(s, 77, 1, 1, &over), LOUPE_ENOTFOUND);
+    assert_int_equal(s->ops->set_study_attrs(s, 77, 1, 1, &over, NULL), LOUPE_ENOTFOUND);
     s->ops->close(s);
 }
 
@@ -790,7 +790,7 @@ static void test_data_version(void **state) {
     assert_true(version(s) > v);
     v = version(s);
     loupe_attr a = {"k", "1"};
-    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 1, &a), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 1, &a, NULL), LOUPE_OK);
     assert_true(version(s) > v);
     v = version(s);
     int64_t t = mk_trial(s, st, NULL);

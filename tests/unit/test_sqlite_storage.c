@@ -383,14 +383,14 @@ static void test_studies(void **state) {
     /* attributes: stored as given, overwritten in place, user and system apart */
     loupe_attr ua[3] = {
         {"owner", "\"alice\""}, {"emoji", "\"Good \\ud83d\\udc4d\""}, {"n", "null"}};
-    assert_int_equal(s->ops->set_study_attrs(s, a, 0, 3, ua), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, a, 0, 3, ua, NULL), LOUPE_OK);
     loupe_attr ua2 = {"owner", "{\"a\": [1, 2.5, null, true]}"};
-    assert_int_equal(s->ops->set_study_attrs(s, a, 0, 1, &ua2), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, a, 0, 1, &ua2, NULL), LOUPE_OK);
     loupe_attr sa[2] = {{"study:metric_names", "[\"loss\", \"acc\"]"}, {"x", "NaN"}};
-    assert_int_equal(s->ops->set_study_attrs(s, a, 1, 2, sa), LOUPE_OK);
-    assert_int_equal(s->ops->set_study_attrs(s, 999, 0, 1, ua), LOUPE_ENOTFOUND);
+    assert_int_equal(s->ops->set_study_attrs(s, a, 1, 2, sa, NULL), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, 999, 0, 1, ua, NULL), LOUPE_ENOTFOUND);
     loupe_attr nokey = {NULL, "1"};
-    assert_int_equal(s->ops->set_study_attrs(s, a, 0, 1, &nokey), LOUPE_EINVAL);
+    assert_int_equal(s->ops->set_study_attrs(s, a, 0, 1, &nokey, NULL), LOUPE_EINVAL);
     q_expect(path, "SELECT study_id, key, value_json FROM study_user_attributes ORDER BY 1, rowid",
              "1|owner|{\"a\": [1, 2.5, null, true]}\n1|emoji|\"Good \\ud83d\\udc4d\"\n1|n|null\n");
     q_expect(path, "SELECT study_id, key, value_json FROM study_system_attributes",
@@ -463,8 +463,8 @@ static void test_studies(void **state) {
         (long long)t1);
     x(path, hb);
     loupe_attr sattr = {"s", "2"};
-    assert_int_equal(s->ops->set_study_attrs(s, b, 0, 1, &sattr), LOUPE_OK);
-    assert_int_equal(s->ops->set_study_attrs(s, b, 1, 1, &sattr), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, b, 0, 1, &sattr, NULL), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, b, 1, 1, &sattr, NULL), LOUPE_OK);
     int64_t ta = mk_trial(s, a, NULL);
     assert_int_equal(s->ops->delete_study(s, b), LOUPE_OK);
     q_expect(path,
@@ -1527,9 +1527,9 @@ static void test_python_reads(void **state) {
     int64_t st;
     assert_int_equal(s->ops->create_study(s, "py", 2, dirs, &st), LOUPE_OK);
     loupe_attr ua = {"owner", "\"caf\\u00e9 \\ud83d\\udc4d\""};
-    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 1, &ua), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, st, 0, 1, &ua, NULL), LOUPE_OK);
     loupe_attr sa = {"study:metric_names", "[\"loss\", \"acc\"]"};
-    assert_int_equal(s->ops->set_study_attrs(s, st, 1, 1, &sa), LOUPE_OK);
+    assert_int_equal(s->ops->set_study_attrs(s, st, 1, 1, &sa, NULL), LOUPE_OK);
     int64_t t = mk_trial(s, st, NULL);
     static const char *const opts[] = {"\"sgd\"", "\"adam\""};
     loupe_param params[3] = {{"lr", 0.001, float_dist(1e-5, 0.1, 0, 1)},
