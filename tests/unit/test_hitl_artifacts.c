@@ -96,20 +96,6 @@ static void write_file(const char *path, const void *data, size_t len) {
     assert_int_equal(fclose(fp), 0);
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-    fclose(fp);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
-
 static const char *trial_attr(loupe_trial *t, const char *key) {
     const loupe_frozen_trial *ft;
     assert_int_equal(loupe_trial_snapshot(t, &ft), LOUPE_OK);
@@ -178,7 +164,7 @@ static void test_store_round_trip(void **state) {
     char path[700];
     snprintf(path, sizeof path, "%s/%s", f->dir, id);
     size_t len;
-    char *disk = slurp(path, &len);
+    char *disk = tu_read_file(path, &len);
     assert_non_null(disk);
     assert_int_equal(len, n);
     assert_memory_equal(disk, data, n);
@@ -292,7 +278,7 @@ static void test_store_download(void **state) {
     snprintf(path, sizeof path, "%s-dl-%d", f->dir, counter++);
     assert_int_equal(loupe_artifact_download(f->store, id, path), LOUPE_OK);
     size_t len;
-    char *got = slurp(path, &len);
+    char *got = tu_read_file(path, &len);
     assert_int_equal(len, 13);
     assert_memory_equal(got, "payload\0bytes", 13);
     free(got);
@@ -300,7 +286,7 @@ static void test_store_download(void **state) {
     write_file(path, "mine", 4);
     assert_int_equal(loupe_artifact_download(f->store, id, path), LOUPE_EEXISTS);
     assert_non_null(strstr(loupe_artifact_store_errmsg(f->store), "already exists"));
-    got = slurp(path, &len);
+    got = tu_read_file(path, &len);
     assert_int_equal(len, 4);
     assert_memory_equal(got, "mine", 4);
     free(got);

@@ -15,24 +15,12 @@
 
 #include "core/trial_rec.h"
 #include "storage/storage.h"
+#include "testutil.h"
 #include "util/timeutil.h"
 
 static const char *const ABC[] = {"\"a\"", "\"b\"", "\"c\""};
 static const char *const CBA[] = {"\"c\"", "\"b\"", "\"a\""};
 static const char *const XY[] = {"\"x\"", "\"y\""};
-
-static loupe_distribution float_dist(double lo, double hi, double step, int log) {
-    loupe_distribution d = {LOUPE_DIST_FLOAT, lo, hi, step, log, 0, NULL};
-    return d;
-}
-static loupe_distribution int_dist(double lo, double hi, double step, int log) {
-    loupe_distribution d = {LOUPE_DIST_INT, lo, hi, step, log, 0, NULL};
-    return d;
-}
-static loupe_distribution cat_dist(size_t n, const char *const *choices) {
-    loupe_distribution d = {LOUPE_DIST_CATEGORICAL, 0, 0, 0, 0, n, choices};
-    return d;
-}
 
 static loupe_storage *open_mem(void) {
     loupe_storage *s = NULL;
@@ -334,7 +322,7 @@ static void test_create_from_template(void **state) {
     tmpl->t.datetime_complete_us = 1661990400123456LL;
     double vals[2] = {0.5, INFINITY};
     assert_int_equal(loupe__trial_rec_set_values(tmpl, 2, vals), LOUPE_OK);
-    loupe_distribution fd = float_dist(-1, 1, 0, 0), cd = cat_dist(3, ABC);
+    loupe_distribution fd = tu_float_dist(-1, 1, 0, 0), cd = tu_cat_dist(3, ABC);
     assert_int_equal(loupe__trial_rec_add_param(tmpl, "x", 0.25, &fd), LOUPE_OK);
     assert_int_equal(loupe__trial_rec_add_param(tmpl, "c", 2, &cd), LOUPE_OK);
     assert_int_equal(loupe__trial_rec_add_user_attr(tmpl, "u", "[1, 2]"), LOUPE_OK);
@@ -373,14 +361,14 @@ static void test_create_from_template(void **state) {
 
     /* the template's distributions count as the study's first ones */
     int64_t t2 = mk_trial(s, st, NULL);
-    loupe_param p = {"c", 0, cat_dist(3, CBA)};
+    loupe_param p = {"c", 0, tu_cat_dist(3, CBA)};
     assert_int_equal(set_params(s, t2, 1, &p), LOUPE_EINCOMPAT);
 
     /* a template whose param is incompatible creates nothing */
     uint64_t v0 = version(s);
     loupe__trial_rec *bad = loupe__trial_rec_new();
     bad->t.state = LOUPE_WAITING;
-    loupe_distribution idist = int_dist(0, 10, 1, 0);
+    loupe_distribution idist = tu_int_dist(0, 10, 1, 0);
     assert_int_equal(loupe__trial_rec_add_param(bad, "x", 3, &idist), LOUPE_OK);
     assert_int_equal(s->ops->create_trial(s, st, &bad->t, &id, &num), LOUPE_EINCOMPAT);
     assert_non_null(strstr(loupe_storage_errmsg(s), "'x'"));
@@ -479,7 +467,7 @@ static void test_update_trial(void **state) {
     int64_t start0 = r->t.datetime_start_us;
     loupe__trial_rec_release(r);
 
-    loupe_param params[2] = {{"x", 0.5, float_dist(0, 1, 0, 0)}, {"c", 1, cat_dist(3, ABC)}};
+    loupe_param params[2] = {{"x", 0.5, tu_float_dist(0, 1, 0, 0)}, {"c", 1, tu_cat_dist(3, ABC)}};
     loupe_attr ua[2] = {{"a", "1"}, {"b", "\"two\""}};
     loupe_attr sa[1] = {{"s", "null"}};
     loupe_intermediate iv[3] = {{5, 0.5}, {1, INFINITY}, {3, NAN}};
@@ -544,7 +532,7 @@ static void test_update_trial(void **state) {
 
     /* a param name already on the trial, values without a state, bad state */
     uint64_t v0 = version(s);
-    loupe_param again = {"x", 0.7, float_dist(0, 1, 0, 0)};
+    loupe_param again = {"x", 0.7, tu_float_dist(0, 1, 0, 0)};
     assert_int_equal(set_params(s, t0, 1, &again), LOUPE_EINVAL);
     assert_non_null(strstr(loupe_storage_errmsg(s), "already has a param named 'x'"));
     loupe__trial_update u3 = {0};
@@ -581,7 +569,7 @@ static void test_update_trial(void **state) {
         assert_int_equal(changed, 0);
         assert_string_equal(loupe_storage_errmsg(s), "Trial#0 has already finished and can not be updated.");
     }
-    loupe_param incompatible = {"x", 1, int_dist(0, 3, 1, 0)};
+    loupe_param incompatible = {"x", 1, tu_int_dist(0, 3, 1, 0)};
     assert_int_equal(set_params(s, t0, 1, &incompatible), LOUPE_EFINISHED);
     assert_int_equal(s->ops->update_trial(s, &u2, NULL), LOUPE_EFINISHED);
     assert_int_equal(version(s), v0);
@@ -621,12 +609,12 @@ static void test_update_all_or_nothing(void **state) {
     loupe_storage *s = open_mem();
     int64_t st = mk_study(s, "aon");
     int64_t t0 = mk_trial(s, st, NULL), t1 = mk_trial(s, st, NULL);
-    loupe_param p0 = {"c", 0, cat_dist(3, ABC)};
+    loupe_param p0 = {"c", 0, tu_cat_dist(3, ABC)};
     assert_int_equal(set_params(s, t0, 1, &p0), LOUPE_OK);
 
     /* attrs, intermediate values, a good param, a state change and one bad param */
     uint64_t v0 = version(s);
-    loupe_param ps[2] = {{"new", 0.5, float_dist(0, 1, 0, 0)}, {"c", 0, cat_dist(3, CBA)}};
+    loupe_param ps[2] = {{"new", 0.5, tu_float_dist(0, 1, 0, 0)}, {"c", 0, tu_cat_dist(3, CBA)}};
     loupe_attr ua = {"k", "1"}, sa = {"s", "2"};
     loupe_intermediate iv = {0, 1.0};
     double val = 3.0;
@@ -647,13 +635,13 @@ static void test_update_all_or_nothing(void **state) {
     assert_int_equal(r->t.datetime_complete_us, -1);
     loupe__trial_rec_release(r);
     /* the rejected batch did not register "new" as a known distribution */
-    loupe_param pint = {"new", 1, int_dist(0, 5, 1, 0)};
+    loupe_param pint = {"new", 1, tu_int_dist(0, 5, 1, 0)};
     assert_int_equal(set_params(s, t1, 1, &pint), LOUPE_OK);
 
     /* the same name twice in one batch, a NULL attr key */
     int64_t t2 = mk_trial(s, st, NULL);
     v0 = version(s);
-    loupe_param twice[2] = {{"z", 0.1, float_dist(0, 1, 0, 0)}, {"z", 0.2, float_dist(0, 1, 0, 0)}};
+    loupe_param twice[2] = {{"z", 0.1, tu_float_dist(0, 1, 0, 0)}, {"z", 0.2, tu_float_dist(0, 1, 0, 0)}};
     assert_int_equal(set_params(s, t2, 2, twice), LOUPE_EINVAL);
     assert_non_null(strstr(loupe_storage_errmsg(s), "'z' is given twice"));
     loupe_attr nokey = {NULL, "1"};
@@ -675,27 +663,27 @@ static void test_compatibility(void **state) {
     int64_t t[6];
     for (int i = 0; i < 6; i++) t[i] = mk_trial(s, st, NULL);
 
-    loupe_param f = {"f", 0.5, float_dist(0, 1, 0, 0)};
+    loupe_param f = {"f", 0.5, tu_float_dist(0, 1, 0, 0)};
     assert_int_equal(set_params(s, t[0], 1, &f), LOUPE_OK);
     /* dynamic ranges are fine, a step too (same kind, same log) */
-    loupe_param f2 = {"f", 3, float_dist(0, 10, 0.5, 0)};
+    loupe_param f2 = {"f", 3, tu_float_dist(0, 10, 0.5, 0)};
     assert_int_equal(set_params(s, t[1], 1, &f2), LOUPE_OK);
     /* another kind or another log is not */
-    loupe_param flog = {"f", 0.5, float_dist(0.1, 1, 0, 1)};
+    loupe_param flog = {"f", 0.5, tu_float_dist(0.1, 1, 0, 1)};
     assert_int_equal(set_params(s, t[2], 1, &flog), LOUPE_EINCOMPAT);
     assert_non_null(strstr(loupe_storage_errmsg(s), "log"));
-    loupe_param fint = {"f", 1, int_dist(0, 1, 1, 0)};
+    loupe_param fint = {"f", 1, tu_int_dist(0, 1, 1, 0)};
     assert_int_equal(set_params(s, t[2], 1, &fint), LOUPE_EINCOMPAT);
     assert_non_null(strstr(loupe_storage_errmsg(s), "kind"));
 
     /* categorical: same choices fine; other order, other set, other length not */
-    loupe_param c = {"c", 2, cat_dist(3, ABC)};
+    loupe_param c = {"c", 2, tu_cat_dist(3, ABC)};
     assert_int_equal(set_params(s, t[0], 1, &c), LOUPE_OK);
-    loupe_param c_same = {"c", 0, cat_dist(3, ABC)};
+    loupe_param c_same = {"c", 0, tu_cat_dist(3, ABC)};
     assert_int_equal(set_params(s, t[1], 1, &c_same), LOUPE_OK);
-    loupe_param c_order = {"c", 0, cat_dist(3, CBA)};
+    loupe_param c_order = {"c", 0, tu_cat_dist(3, CBA)};
     assert_int_equal(set_params(s, t[2], 1, &c_order), LOUPE_EINCOMPAT);
-    loupe_param c_len = {"c", 0, cat_dist(2, XY)};
+    loupe_param c_len = {"c", 0, tu_cat_dist(2, XY)};
     assert_int_equal(set_params(s, t[2], 1, &c_len), LOUPE_EINCOMPAT);
     /* the same name with other choices in another study is fine */
     int64_t o = mk_trial(s, st2, NULL);
@@ -703,7 +691,7 @@ static void test_compatibility(void **state) {
 
     /* NaN and infinite choices compare NaN-aware */
     const char *const nan_choices[] = {"NaN", "Infinity", "1.5"};
-    loupe_param n1 = {"n", 0, cat_dist(3, nan_choices)};
+    loupe_param n1 = {"n", 0, tu_cat_dist(3, nan_choices)};
     assert_int_equal(set_params(s, t[3], 1, &n1), LOUPE_OK);
     assert_int_equal(set_params(s, t[4], 1, &n1), LOUPE_OK);
     {
@@ -757,7 +745,7 @@ static void test_read_trials(void **state) {
     /* returned records are snapshots: later writes do not change them */
     assert_int_equal(s->ops->read_trials(s, b, 0, 0, NULL, &out), LOUPE_OK);
     loupe__trial_rec *single = read1(s, tb[0]);
-    loupe_param p = {"x", 0.5, float_dist(0, 1, 0, 0)};
+    loupe_param p = {"x", 0.5, tu_float_dist(0, 1, 0, 0)};
     loupe_attr at = {"k", "1"};
     double v = 1.0;
     loupe__trial_update u = {tb[0], 1, &p, 1, &at, 0, NULL, 0, NULL, 1, LOUPE_COMPLETE, 1, &v, 0};

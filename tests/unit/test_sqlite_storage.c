@@ -31,118 +31,6 @@
 static const char *const ABC[] = {"\"a\"", "\"b\"", "\"c\""};
 static const char *const CBA[] = {"\"c\"", "\"b\"", "\"a\""};
 
-static loupe_distribution float_dist(double lo, double hi, double step, int log) {
-    loupe_distribution d = {LOUPE_DIST_FLOAT, lo, hi, step, log, 0, NULL};
-    return d;
-}
-static loupe_distribution int_dist(double lo, double hi, double step, int log) {
-    loupe_distribution d = {LOUPE_DIST_INT, lo, hi, step, log, 0, NULL};
-    return d;
-}
-static loupe_distribution cat_dist(size_t n, const char *const *choices) {
-    loupe_distribution d = {LOUPE_DIST_CATEGORICAL, 0, 0, 0, 0, n, choices};
-    return d;
-}
-
-/* A fresh path in the test directory (any old file removed). */
-static void fresh_path(char *out, size_t cap, const char *name) {
-    tu_path(out, cap, name);
-    unlink(out);
-}
-
-static void fixture_path(char *out, size_t cap, const char *rel) {
-    snprintf(out, cap, "%s/fixtures/%s", tu_datadir(), rel);
-}
-
-/* Copies a fixture into the test directory (never open the original). */
-static void copy_fixture(const char *rel, const char *name, char *out, size_t cap) {
-    char from[1024];
-    fixture_path(from, sizeof from, rel);
-    fresh_path(out, cap, name);
-    assert_int_equal(tu_copy_file(from, out), 0);
-    chmod(out, 0644);
-}
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static int same_bytes(const char *a, size_t alen, const char *path) {
-    size_t blen;
-    char *b = read_all(path, &blen);
-    int same = alen == blen && memcmp(a, b, alen) == 0;
-    free(b);
-    return same;
-}
-
-/* Runs SQL on path with a separate connection; rows as "c1|c2\n", NULL as "NULL". */
-static char *q(const char *path, const char *sql) {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "SQL error: %s in %s\n", sqlite3_errmsg(db), sql);
-        fail();
-    }
-    size_t cap = 256, len = 0;
-    char *out = malloc(cap);
-    out[0] = '\0';
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int c = 0; c < sqlite3_column_count(st); c++) {
-            const char *t = sqlite3_column_type(st, c) == SQLITE_NULL
-                                ? "NULL"
-                                : (const char *)sqlite3_column_text(st, c);
-            size_t need = len + strlen(t) + 3;
-            if (need > cap) {
-                while (need > cap) cap *= 2;
-                out = realloc(out, cap);
-            }
-            len += (size_t)sprintf(out + len, "%s%s", c ? "|" : "", t);
-        }
-        out[len++] = '\n';
-        out[len] = '\0';
-    }
-    assert_int_equal(rc, SQLITE_DONE);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return out;
-}
-
-static void q_expect(const char *path, const char *sql, const char *expected) {
-    char *got = q(path, sql);
-    if (strcmp(got, expected) != 0) {
-        fprintf(stderr, "query: %s\nexpected:\n%s\ngot:\n%s\n", sql, expected, got);
-        free(got);
-        fail();
-    }
-    free(got);
-}
-
-static void x(const char *path, const char *sql) {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                     SQLITE_OK);
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        fprintf(stderr, "SQL error: %s in %s\n", err, sql);
-        sqlite3_free(err);
-        fail();
-    }
-    sqlite3_close(db);
-}
-
 static loupe_storage *open_ok(const char *path, unsigned flags) {
     loupe_storage *s = NULL;
     int rc = loupe__sqlite_storage_open(path, flags, &s);
@@ -153,7 +41,7 @@ static loupe_storage *open_ok(const char *path, unsigned flags) {
 }
 
 static loupe_storage *open_fresh(const char *name, char *path, size_t cap) {
-    fresh_path(path, cap, name);
+    tu_fresh_path(path, cap, name);
     return open_ok(path, 0);
 }
 
@@ -311,33 +199,33 @@ static void test_fresh_schema(void **state) {
     assert_string_equal(s->schema_revision, "v3.2.0.a");
     assert_int_equal(s->read_only, 0);
     s->ops->close(s);
-    q_expect(path, SCHEMA_SQL, EXPECTED_DDL);
-    q_expect(path, "SELECT * FROM version_info", "1|12|loupe-" LOUPE_VERSION "\n");
-    q_expect(path, "SELECT * FROM alembic_version", "v3.2.0.a\n");
-    q_expect(path, "PRAGMA journal_mode", "delete\n");
-    q_expect(path, "PRAGMA integrity_check", "ok\n");
+    tu_sql_expect(path, SCHEMA_SQL, EXPECTED_DDL);
+    tu_sql_expect(path, "SELECT * FROM version_info", "1|12|loupe-" LOUPE_VERSION "\n");
+    tu_sql_expect(path, "SELECT * FROM alembic_version", "v3.2.0.a\n");
+    tu_sql_expect(path, "PRAGMA journal_mode", "delete\n");
+    tu_sql_expect(path, "PRAGMA integrity_check", "ok\n");
 
     /* byte-identical to what Optuna 5 creates (the 3.2.0.a asset) */
     char asset[768];
-    copy_fixture("optuna-upgrade-assets/3.2.0.a.db", "asset320.db", asset, sizeof asset);
-    q_expect(asset, SCHEMA_SQL, EXPECTED_DDL);
+    tu_copy_fixture("optuna-upgrade-assets/3.2.0.a.db", "asset320.db", asset, sizeof asset);
+    tu_sql_expect(asset, SCHEMA_SQL, EXPECTED_DDL);
 
     /* reopening an existing fresh file changes nothing */
     size_t len;
-    char *before = read_all(path, &len);
+    char *before = tu_read_file(path, &len);
     s = open_ok(path, 0);
     s->ops->close(s);
-    assert_true(same_bytes(before, len, path));
+    assert_true(tu_same_bytes(before, len, path));
     free(before);
 
     /* a 0-byte file is a new storage too */
     char empty[768];
-    fresh_path(empty, sizeof empty, "empty.db");
+    tu_fresh_path(empty, sizeof empty, "empty.db");
     FILE *f = fopen(empty, "wb");
     fclose(f);
     s = open_ok(empty, 0);
     s->ops->close(s);
-    q_expect(empty, SCHEMA_SQL, EXPECTED_DDL);
+    tu_sql_expect(empty, SCHEMA_SQL, EXPECTED_DDL);
 
     /* a missing directory is an I/O error that says so */
     char bad[800];
@@ -370,7 +258,7 @@ static void test_studies(void **state) {
     assert_int_equal(s->ops->create_study(s, "", 1, dirs, &other), LOUPE_EINVAL);
     loupe_direction bogus = (loupe_direction)7;
     assert_int_equal(s->ops->create_study(s, "delta", 1, &bogus, &other), LOUPE_EINVAL);
-    q_expect(path,
+    tu_sql_expect(path,
              "SELECT study_direction_id, direction, study_id, objective FROM study_directions",
              "1|MAXIMIZE|1|0\n2|MINIMIZE|1|1\n3|MINIMIZE|2|0\n4|MAXIMIZE|3|0\n");
 
@@ -391,9 +279,9 @@ static void test_studies(void **state) {
     assert_int_equal(s->ops->set_study_attrs(s, 999, 0, 1, ua, NULL), LOUPE_ENOTFOUND);
     loupe_attr nokey = {NULL, "1"};
     assert_int_equal(s->ops->set_study_attrs(s, a, 0, 1, &nokey, NULL), LOUPE_EINVAL);
-    q_expect(path, "SELECT study_id, key, value_json FROM study_user_attributes ORDER BY 1, rowid",
+    tu_sql_expect(path, "SELECT study_id, key, value_json FROM study_user_attributes ORDER BY 1, rowid",
              "1|owner|{\"a\": [1, 2.5, null, true]}\n1|emoji|\"Good \\ud83d\\udc4d\"\n1|n|null\n");
-    q_expect(path, "SELECT study_id, key, value_json FROM study_system_attributes",
+    tu_sql_expect(path, "SELECT study_id, key, value_json FROM study_system_attributes",
              "1|study:metric_names|[\"loss\", \"acc\"]\n1|x|NaN\n");
 
     loupe__study_info info;
@@ -452,7 +340,7 @@ static void test_studies(void **state) {
     loupe_intermediate iv = {0, 0.5};
     u.n_intermediate = 1;
     u.intermediate = &iv;
-    loupe_param p = {"x", 0.5, float_dist(0, 1, 0, 0)};
+    loupe_param p = {"x", 0.5, tu_float_dist(0, 1, 0, 0)};
     u.n_params = 1;
     u.params = &p;
     assert_int_equal(update(s, &u), LOUPE_OK);
@@ -461,13 +349,13 @@ static void test_studies(void **state) {
         hb, sizeof hb,
         "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (%lld, '2026-01-01 00:00:00')",
         (long long)t1);
-    x(path, hb);
+    tu_sql_exec(path, hb);
     loupe_attr sattr = {"s", "2"};
     assert_int_equal(s->ops->set_study_attrs(s, b, 0, 1, &sattr, NULL), LOUPE_OK);
     assert_int_equal(s->ops->set_study_attrs(s, b, 1, 1, &sattr, NULL), LOUPE_OK);
     int64_t ta = mk_trial(s, a, NULL);
     assert_int_equal(s->ops->delete_study(s, b), LOUPE_OK);
-    q_expect(path,
+    tu_sql_expect(path,
              "SELECT (SELECT count(*) FROM trials WHERE study_id=2), (SELECT count(*) FROM "
              "trial_params), (SELECT count(*) FROM trial_values), (SELECT count(*) FROM "
              "trial_intermediate_values), (SELECT count(*) FROM trial_user_attributes), (SELECT "
@@ -501,7 +389,7 @@ static void test_numbers_dense(void **state) {
         ids[i] = mk_trial(s, i % 3 == 0 ? b : a, &n);
         assert_true(n >= 0);
     }
-    q_expect(path,
+    tu_sql_expect(path,
              "SELECT study_id, group_concat(number, ',') FROM (SELECT study_id, number FROM trials "
              "ORDER BY trial_id) GROUP BY study_id",
              "1|0,1,2,3,4,5,6,7,8,9,10,11,12\n2|0,1,2,3,4,5,6\n");
@@ -529,7 +417,7 @@ static void test_numbers_dense(void **state) {
                      0);
     assert_int_equal(r->t.study_id, a);
     loupe__trial_rec_release(r);
-    char *dt = q(
+    char *dt = tu_sql_rows(
         path,
         "SELECT datetime_start, length(datetime_start) FROM trials ORDER BY trial_id DESC LIMIT 1");
     assert_int_equal(strlen(dt), 30);
@@ -548,9 +436,9 @@ static void test_update_and_encodings(void **state) {
     assert_int_equal(s->ops->create_study(s, "enc", 3, dirs, &st), LOUPE_OK);
     int64_t t = mk_trial(s, st, NULL);
 
-    loupe_param params[3] = {{"b", 0.25, float_dist(-1, 1, 0.25, 0)},
-                             {"a", 4, int_dist(1, 1024, 1, 1)},
-                             {"c", 2, cat_dist(3, ABC)}};
+    loupe_param params[3] = {{"b", 0.25, tu_float_dist(-1, 1, 0.25, 0)},
+                             {"a", 4, tu_int_dist(1, 1024, 1, 1)},
+                             {"c", 2, tu_cat_dist(3, ABC)}};
     loupe_attr uattrs[2] = {{"note", "\"caf\\u00e9 \\ud83d\\udc4d\""}, {"inf", "Infinity"}};
     loupe_attr sattrs[1] = {{"fixed_params", "{\"x\": 1}"}};
     loupe_intermediate inter[4] = {{3, NAN}, {1, INFINITY}, {2, -INFINITY}, {0, 0.5}};
@@ -579,7 +467,7 @@ static void test_update_and_encodings(void **state) {
     u.user_attrs = &uagain;
     assert_int_equal(update(s, &u), LOUPE_OK);
 
-    q_expect(
+    tu_sql_expect(
         path, "SELECT param_id, param_name, param_value, distribution_json FROM trial_params",
         "1|b|0.25|{\"name\": \"FloatDistribution\", \"attributes\": {\"step\": 0.25, \"low\": "
         "-1.0, \"high\": 1.0, \"log\": false}}\n"
@@ -587,12 +475,12 @@ static void test_update_and_encodings(void **state) {
         "\"low\": 1, \"high\": 1024}}\n"
         "3|c|2.0|{\"name\": \"CategoricalDistribution\", \"attributes\": {\"choices\": [\"a\", "
         "\"b\", \"c\"]}}\n");
-    q_expect(path, "SELECT typeof(param_value) FROM trial_params LIMIT 1", "real\n");
-    q_expect(path,
+    tu_sql_expect(path, "SELECT typeof(param_value) FROM trial_params LIMIT 1", "real\n");
+    tu_sql_expect(path,
              "SELECT step, intermediate_value, intermediate_value_type FROM "
              "trial_intermediate_values ORDER BY step",
              "0|0.75|FINITE\n1|NULL|INF_POS\n2|NULL|INF_NEG\n3|NULL|NAN\n");
-    q_expect(path, "SELECT key, value_json FROM trial_user_attributes",
+    tu_sql_expect(path, "SELECT key, value_json FROM trial_user_attributes",
              "note|\"caf\\u00e9 \\ud83d\\udc4d\"\ninf|-Infinity\n");
 
     /* complete with +inf, -inf and a finite value */
@@ -606,9 +494,9 @@ static void test_update_and_encodings(void **state) {
     int64_t before = loupe__now_us();
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 1);
-    q_expect(path, "SELECT objective, value, value_type FROM trial_values ORDER BY objective",
+    tu_sql_expect(path, "SELECT objective, value, value_type FROM trial_values ORDER BY objective",
              "0|NULL|INF_POS\n1|NULL|INF_NEG\n2|-2.5|FINITE\n");
-    q_expect(path, "SELECT state, length(datetime_complete) FROM trials", "COMPLETE|26\n");
+    tu_sql_expect(path, "SELECT state, length(datetime_complete) FROM trials", "COMPLETE|26\n");
 
     loupe__trial_rec *r = read_one(s, t);
     assert_int_equal(r->t.state, LOUPE_COMPLETE);
@@ -641,8 +529,8 @@ static void test_update_and_encodings(void **state) {
 
     /* a finished trial refuses every write, before the distribution check, writing nothing */
     size_t len;
-    char *snap = read_all(path, &len);
-    loupe_param clash = {"b", 1, int_dist(0, 3, 1, 0)};
+    char *snap = tu_read_file(path, &len);
+    loupe_param clash = {"b", 1, tu_int_dist(0, 3, 1, 0)};
     memset(&u, 0, sizeof u);
     u.trial_id = t;
     u.n_params = 1;
@@ -659,7 +547,7 @@ static void test_update_and_encodings(void **state) {
     u.n_user_attrs = 1;
     u.user_attrs = uattrs;
     assert_int_equal(update(s, &u), LOUPE_ENOTFOUND);
-    assert_true(same_bytes(snap, len, path));
+    assert_true(tu_same_bytes(snap, len, path));
     free(snap);
 
     /* invalid updates are refused up front */
@@ -708,7 +596,7 @@ static void test_update_and_encodings(void **state) {
     u.state = LOUPE_PRUNED;
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 1);
-    q_expect(path, "SELECT state, datetime_complete IS NOT NULL FROM trials WHERE trial_id = 2",
+    tu_sql_expect(path, "SELECT state, datetime_complete IS NOT NULL FROM trials WHERE trial_id = 2",
              "PRUNED|1\n");
     s->ops->close(s);
 }
@@ -720,35 +608,35 @@ static void test_compatibility(void **state) {
     int64_t st = mk_study(s, "c"), other = mk_study(s, "other");
     int64_t t0 = mk_trial(s, st, NULL), t1 = mk_trial(s, st, NULL), t2 = mk_trial(s, st, NULL);
     loupe__trial_update u;
-    loupe_param p0[2] = {{"x", 0.5, float_dist(0, 1, 0, 0)}, {"k", 0, cat_dist(3, ABC)}};
+    loupe_param p0[2] = {{"x", 0.5, tu_float_dist(0, 1, 0, 0)}, {"k", 0, tu_cat_dist(3, ABC)}};
     memset(&u, 0, sizeof u);
     u.trial_id = t0;
     u.n_params = 2;
     u.params = p0;
     assert_int_equal(update(s, &u), LOUPE_OK);
     /* a different range is fine (dynamic ranges), a different log is not */
-    loupe_param p1 = {"x", 3, float_dist(0, 10, 0, 0)};
+    loupe_param p1 = {"x", 3, tu_float_dist(0, 10, 0, 0)};
     u.trial_id = t1;
     u.n_params = 1;
     u.params = &p1;
     assert_int_equal(update(s, &u), LOUPE_OK);
-    loupe_param bad_log = {"x", 3, float_dist(1, 10, 0, 1)};
+    loupe_param bad_log = {"x", 3, tu_float_dist(1, 10, 0, 1)};
     u.trial_id = t2;
     u.params = &bad_log;
     assert_int_equal(update(s, &u), LOUPE_EINCOMPAT);
     assert_non_null(strstr(s->errmsg, "'x'"));
-    loupe_param bad_kind = {"x", 3, int_dist(0, 10, 1, 0)};
+    loupe_param bad_kind = {"x", 3, tu_int_dist(0, 10, 1, 0)};
     u.params = &bad_kind;
     assert_int_equal(update(s, &u), LOUPE_EINCOMPAT);
-    loupe_param bad_order = {"k", 0, cat_dist(3, CBA)};
+    loupe_param bad_order = {"k", 0, tu_cat_dist(3, CBA)};
     u.params = &bad_order;
     assert_int_equal(update(s, &u), LOUPE_EINCOMPAT);
     /* the whole batch is refused: the compatible param before the bad one is not stored */
-    loupe_param batch[2] = {{"y", 1, float_dist(0, 1, 0, 0)}, {"k", 0, cat_dist(3, CBA)}};
+    loupe_param batch[2] = {{"y", 1, tu_float_dist(0, 1, 0, 0)}, {"k", 0, tu_cat_dist(3, CBA)}};
     u.n_params = 2;
     u.params = batch;
     assert_int_equal(update(s, &u), LOUPE_EINCOMPAT);
-    q_expect(path, "SELECT count(*) FROM trial_params WHERE trial_id = 3", "0\n");
+    tu_sql_expect(path, "SELECT count(*) FROM trial_params WHERE trial_id = 3", "0\n");
     /* the same name may differ in another study (and is cached there by a second write) */
     int64_t to = mk_trial(s, other, NULL), to2 = mk_trial(s, other, NULL);
     u.trial_id = to;
@@ -761,7 +649,7 @@ static void test_compatibility(void **state) {
     u.trial_id = t0;
     u.params = &p1;
     assert_int_equal(update(s, &u), LOUPE_EINVAL);
-    loupe_param twice[2] = {{"z", 1, float_dist(0, 1, 0, 0)}, {"z", 1, float_dist(0, 1, 0, 0)}};
+    loupe_param twice[2] = {{"z", 1, tu_float_dist(0, 1, 0, 0)}, {"z", 1, tu_float_dist(0, 1, 0, 0)}};
     u.trial_id = t2;
     u.n_params = 2;
     u.params = twice;
@@ -780,7 +668,7 @@ static void test_compatibility(void **state) {
     int64_t again = mk_study(s, "other");
     assert_int_equal(again, other);
     int64_t ta = mk_trial(s, again, NULL);
-    loupe_param abc = {"k", 0, cat_dist(3, ABC)};
+    loupe_param abc = {"k", 0, tu_cat_dist(3, ABC)};
     u.trial_id = ta;
     u.params = &abc;
     assert_int_equal(update(s, &u), LOUPE_OK);
@@ -791,7 +679,7 @@ static void test_compatibility(void **state) {
     int64_t tid;
     assert_int_equal(s->ops->create_trial(s, st, &tmpl->t, &tid, NULL), LOUPE_EINCOMPAT);
     loupe__trial_rec_release(tmpl);
-    q_expect(path, "SELECT count(*) FROM trials WHERE study_id = 1", "3\n");
+    tu_sql_expect(path, "SELECT count(*) FROM trials WHERE study_id = 1", "3\n");
     s2->ops->close(s2);
     s->ops->close(s);
 }
@@ -816,7 +704,7 @@ static void test_template_and_waiting(void **state) {
     assert_int_equal(num, 1);
     int64_t waiting2 = tid;
     loupe__trial_rec_release(tmpl);
-    q_expect(path, "SELECT number, state, datetime_start FROM trials",
+    tu_sql_expect(path, "SELECT number, state, datetime_start FROM trials",
              "0|WAITING|NULL\n1|WAITING|NULL\n");
 
     /* a complete template with fixed dates, values, params, attrs and intermediates */
@@ -826,7 +714,7 @@ static void test_template_and_waiting(void **state) {
     tmpl->t.datetime_start_us = 1661990400000000LL;
     tmpl->t.datetime_complete_us = 1661990400123456LL;
     double v[2] = {0.5, INFINITY};
-    loupe_distribution fd = float_dist(0, 1, 0, 0);
+    loupe_distribution fd = tu_float_dist(0, 1, 0, 0);
     assert_int_equal(loupe__trial_rec_set_values(tmpl, 2, v), LOUPE_OK);
     assert_int_equal(loupe__trial_rec_add_param(tmpl, "x", 0.25, &fd), LOUPE_OK);
     assert_int_equal(loupe__trial_rec_add_user_attr(tmpl, "u", "\"v\""), LOUPE_OK);
@@ -834,7 +722,7 @@ static void test_template_and_waiting(void **state) {
     assert_int_equal(s->ops->create_trial(s, st, &tmpl->t, &tid, &num), LOUPE_OK);
     loupe__trial_rec_release(tmpl);
     assert_int_equal(num, 2);
-    q_expect(
+    tu_sql_expect(
         path,
         "SELECT number, state, datetime_start, datetime_complete FROM trials WHERE trial_id = 3",
         "2|COMPLETE|2022-09-01 00:00:00.000000|2022-09-01 00:00:00.123456\n");
@@ -865,7 +753,7 @@ static void test_template_and_waiting(void **state) {
     int changed = 0;
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 1);
-    q_expect(path, "SELECT state, datetime_start IS NOT NULL FROM trials WHERE trial_id = 2",
+    tu_sql_expect(path, "SELECT state, datetime_start IS NOT NULL FROM trials WHERE trial_id = 2",
              "RUNNING|1\n");
     assert_int_equal(s->ops->claim_waiting_trial(s, st, &tid), LOUPE_ENOTFOUND);
     assert_int_equal(s->ops->claim_waiting_trial(s, 555, &tid), LOUPE_ENOTFOUND);
@@ -881,7 +769,7 @@ static void test_read_trials(void **state) {
     for (int i = 0; i < 6; i++) {
         ids[i] = mk_trial(s, st, NULL);
         mk_trial(s, other, NULL);
-        loupe_param p[2] = {{"b", i, int_dist(0, 10, 1, 0)}, {"a", 0.5, float_dist(0, 1, 0, 0)}};
+        loupe_param p[2] = {{"b", i, tu_int_dist(0, 10, 1, 0)}, {"a", 0.5, tu_float_dist(0, 1, 0, 0)}};
         loupe_attr at = {"i", "1"};
         loupe__trial_update u;
         memset(&u, 0, sizeof u);
@@ -942,7 +830,7 @@ static void test_many_ids(void **state) {
     loupe_storage *s = open_fresh("many.db", path, sizeof path);
     int64_t st = mk_study(s, "many");
     /* one transaction of inserts, then ids past SQLite's old 999-variable limit */
-    x(path,
+    tu_sql_exec(path,
       "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2499) "
       "INSERT INTO trials (number, study_id, state, datetime_start) SELECT i, 1, 'RUNNING', "
       "'2026-01-01 00:00:00.000000' FROM n;"
@@ -1002,7 +890,7 @@ static void test_data_version(void **state) {
 
 static void expect_refused(const char *path, unsigned flags, int code, const char *needle) {
     size_t len;
-    char *before = read_all(path, &len);
+    char *before = tu_read_file(path, &len);
     loupe_storage *s = NULL;
     assert_int_equal(loupe__sqlite_storage_open(path, flags, &s), code);
     assert_non_null(s);
@@ -1012,7 +900,7 @@ static void expect_refused(const char *path, unsigned flags, int code, const cha
         fail();
     }
     s->ops->close(s);
-    assert_true(same_bytes(before, len, path));
+    assert_true(tu_same_bytes(before, len, path));
     free(before);
     char journal[800];
     snprintf(journal, sizeof journal, "%s-journal", path);
@@ -1023,7 +911,7 @@ static void test_corrupt_files(void **state) {
     (void)state;
     char path[768];
     /* random bytes */
-    fresh_path(path, sizeof path, "random.db");
+    tu_fresh_path(path, sizeof path, "random.db");
     FILE *f = fopen(path, "wb");
     unsigned seed = 12345;
     for (int i = 0; i < 8192; i++) {
@@ -1033,28 +921,28 @@ static void test_corrupt_files(void **state) {
     fclose(f);
     expect_refused(path, 0, LOUPE_ECORRUPT, "not an SQLite database");
     /* text */
-    fresh_path(path, sizeof path, "text.db");
+    tu_fresh_path(path, sizeof path, "text.db");
     f = fopen(path, "wb");
     fputs("this is a note, not a database\n", f);
     fclose(f);
     expect_refused(path, 0, LOUPE_ECORRUPT, "not an SQLite database");
     /* an SQLite database of another program */
-    fresh_path(path, sizeof path, "foreign.db");
-    x(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) "
+    tu_fresh_path(path, sizeof path, "foreign.db");
+    tu_sql_exec(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) "
             "VALUES ('hi')");
     expect_refused(path, 0, LOUPE_ECORRUPT, "not an Optuna storage");
     expect_refused(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK, LOUPE_ECORRUPT, "not an Optuna storage");
     /* a truncated Optuna file */
-    copy_fixture("optuna-hitl-v3.2.0.a.db", "truncated.db", path, sizeof path);
+    tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "truncated.db", path, sizeof path);
     assert_int_equal(truncate(path, 50000), 0);
     expect_refused(path, 0, LOUPE_ECORRUPT, "damaged");
     /* a head revision that lacks a column */
-    copy_fixture("optuna-hitl-v3.2.0.a.db", "nocol.db", path, sizeof path);
-    x(path, "ALTER TABLE trial_values DROP COLUMN value_type");
+    tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "nocol.db", path, sizeof path);
+    tu_sql_exec(path, "ALTER TABLE trial_values DROP COLUMN value_type");
     expect_refused(path, 0, LOUPE_ECORRUPT, "value_type");
     /* two revision rows */
-    copy_fixture("optuna-hitl-v3.2.0.a.db", "tworevs.db", path, sizeof path);
-    x(path, "INSERT INTO alembic_version VALUES ('v3.0.0.d')");
+    tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "tworevs.db", path, sizeof path);
+    tu_sql_exec(path, "INSERT INTO alembic_version VALUES ('v3.0.0.d')");
     expect_refused(path, 0, LOUPE_ECORRUPT, "alembic_version");
 }
 
@@ -1068,7 +956,7 @@ static void test_revisions(void **state) {
         char rel[128], name[64];
         snprintf(rel, sizeof rel, "optuna-upgrade-assets/%s.db", old[i]);
         snprintf(name, sizeof name, "old-%s.db", old[i]);
-        copy_fixture(rel, name, path, sizeof path);
+        tu_copy_fixture(rel, name, path, sizeof path);
         snprintf(url, sizeof url, "`loupe storage upgrade --storage sqlite:///%s`", path);
         expect_refused(path, 0, LOUPE_ESCHEMA, url);
         char rev[32];
@@ -1078,22 +966,22 @@ static void test_revisions(void **state) {
             expect_refused(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK, LOUPE_ESCHEMA, url);
     }
     /* a newer revision */
-    copy_fixture("optuna-hitl-v3.2.0.a.db", "newer.db", path, sizeof path);
-    x(path, "UPDATE alembic_version SET version_num = 'v9.9.9.z'; UPDATE version_info SET "
+    tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "newer.db", path, sizeof path);
+    tu_sql_exec(path, "UPDATE alembic_version SET version_num = 'v9.9.9.z'; UPDATE version_info SET "
             "library_version = '9.0.0'");
     expect_refused(path, 0, LOUPE_ESCHEMA, "newer Optuna");
     expect_refused(path, 0, LOUPE_ESCHEMA, "9.0.0");
     expect_refused(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK, LOUPE_ESCHEMA, "newer Optuna");
 
     /* a refused handle names the revision it found */
-    copy_fixture("optuna-upgrade-assets/2.6.0.a.db", "rev260.db", path, sizeof path);
+    tu_copy_fixture("optuna-upgrade-assets/2.6.0.a.db", "rev260.db", path, sizeof path);
     loupe_storage *s = NULL;
     assert_int_equal(loupe__sqlite_storage_open(path, 0, &s), LOUPE_ESCHEMA);
     assert_string_equal(s->schema_revision, "v2.6.0.a");
     s->ops->close(s);
 
     /* v3.0.0.d with the skip flag: read and write, revision kept */
-    copy_fixture("optuna-upgrade-assets/3.0.0.d.db", "skip300d.db", path, sizeof path);
+    tu_copy_fixture("optuna-upgrade-assets/3.0.0.d.db", "skip300d.db", path, sizeof path);
     s = open_ok(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK);
     assert_string_equal(s->schema_revision, "v3.0.0.d");
     int64_t single;
@@ -1103,8 +991,8 @@ static void test_revisions(void **state) {
     mk_trial(s, single, &num);
     assert_int_equal(num, 1);
     s->ops->close(s);
-    q_expect(path, "SELECT * FROM alembic_version", "v3.0.0.d\n");
-    q_expect(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    tu_sql_expect(path, "SELECT * FROM alembic_version", "v3.0.0.d\n");
+    tu_sql_expect(path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
              "1\n");
 }
 
@@ -1113,9 +1001,9 @@ static void test_revisions(void **state) {
 static void test_hitl_fixture(void **state) {
     (void)state;
     char path[768];
-    copy_fixture("optuna-3.1-hitl.db", "hitl.db", path, sizeof path);
+    tu_copy_fixture("optuna-3.1-hitl.db", "hitl.db", path, sizeof path);
     size_t len;
-    char *before = read_all(path, &len);
+    char *before = tu_read_file(path, &len);
     loupe_storage *s = open_ok(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK);
     assert_string_equal(s->schema_revision, "v3.0.0.d");
 
@@ -1234,12 +1122,12 @@ static void test_hitl_fixture(void **state) {
     loupe__rec_vec_free(&v);
     s->ops->close(s);
     /* reading wrote nothing */
-    assert_true(same_bytes(before, len, path));
+    assert_true(tu_same_bytes(before, len, path));
     free(before);
 
     /* the upgraded fixture opens by default and reads the same */
-    copy_fixture("optuna-hitl-v3.2.0.a.db", "hitl320.db", path, sizeof path);
-    before = read_all(path, &len);
+    tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "hitl320.db", path, sizeof path);
+    before = tu_read_file(path, &len);
     s = open_ok(path, 0);
     assert_string_equal(s->schema_revision, "v3.2.0.a");
     memset(&v, 0, sizeof v);
@@ -1248,15 +1136,15 @@ static void test_hitl_fixture(void **state) {
     assert_int_equal(v.items[0]->t.number, 9);
     loupe__rec_vec_free(&v);
     s->ops->close(s);
-    assert_true(same_bytes(before, len, path));
+    assert_true(tu_same_bytes(before, len, path));
     free(before);
 }
 
 static void test_unknown_enum(void **state) {
     (void)state;
     char path[768];
-    copy_fixture("optuna-hitl-v3.2.0.a.db", "badenum.db", path, sizeof path);
-    x(path, "UPDATE trials SET state = 'BOGUS' WHERE trial_id = 5");
+    tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "badenum.db", path, sizeof path);
+    tu_sql_exec(path, "UPDATE trials SET state = 'BOGUS' WHERE trial_id = 5");
     loupe_storage *s = open_ok(path, 0);
     loupe__rec_vec v;
     memset(&v, 0, sizeof v);
@@ -1270,22 +1158,22 @@ static void test_unknown_enum(void **state) {
     assert_int_equal(update(s, &u), LOUPE_ECORRUPT);
     s->ops->close(s);
 
-    x(path, "UPDATE trials SET state = 'COMPLETE' WHERE trial_id = 5; UPDATE trial_values SET "
+    tu_sql_exec(path, "UPDATE trials SET state = 'COMPLETE' WHERE trial_id = 5; UPDATE trial_values SET "
             "value_type = 'WEIRD' WHERE trial_id = 2");
     s = open_ok(path, 0);
     assert_int_equal(s->ops->read_trials(s, 1, -1, 0, NULL, &v), LOUPE_ECORRUPT);
     assert_non_null(strstr(s->errmsg, "trial_values"));
-    x(path, "UPDATE trial_values SET value_type = 'FINITE' WHERE trial_id = 2; UPDATE "
+    tu_sql_exec(path, "UPDATE trial_values SET value_type = 'FINITE' WHERE trial_id = 2; UPDATE "
             "study_directions SET direction = 'SIDEWAYS'");
     loupe__study_info info;
     memset(&info, 0, sizeof info);
     assert_int_equal(s->ops->get_study(s, 1, &info), LOUPE_ECORRUPT);
     assert_non_null(strstr(s->errmsg, "SIDEWAYS"));
-    x(path, "UPDATE study_directions SET direction = 'MINIMIZE'; UPDATE trials SET datetime_start "
+    tu_sql_exec(path, "UPDATE study_directions SET direction = 'MINIMIZE'; UPDATE trials SET datetime_start "
             "= 'yesterday' WHERE trial_id = 3");
     assert_int_equal(s->ops->read_trials(s, 1, -1, 0, NULL, &v), LOUPE_ECORRUPT);
     assert_non_null(strstr(s->errmsg, "datetime_start"));
-    x(path, "UPDATE trials SET datetime_start = NULL WHERE trial_id = 3; UPDATE trial_params SET "
+    tu_sql_exec(path, "UPDATE trials SET datetime_start = NULL WHERE trial_id = 3; UPDATE trial_params SET "
             "distribution_json = '{\"name\": \"Nope\"}' WHERE param_id = 4");
     assert_int_equal(s->ops->read_trials(s, 1, -1, 0, NULL, &v), LOUPE_ECORRUPT);
     assert_non_null(strstr(s->errmsg, "distribution_json"));
@@ -1322,7 +1210,7 @@ static void test_processes(void **state) {
             for (int i = 0; i < PER; i++) {
                 int64_t tid;
                 if (c->ops->create_trial(c, st, NULL, &tid, NULL) != LOUPE_OK) _exit(3);
-                loupe_param prm = {"x", i, int_dist(0, 100, 1, 0)};
+                loupe_param prm = {"x", i, tu_int_dist(0, 100, 1, 0)};
                 double val = i;
                 loupe__trial_update u;
                 memset(&u, 0, sizeof u);
@@ -1352,11 +1240,11 @@ static void test_processes(void **state) {
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     /* numbers dense and unique, every trial complete or claimed */
-    q_expect(path, "SELECT count(*), count(DISTINCT number), min(number), max(number) FROM trials",
+    tu_sql_expect(path, "SELECT count(*), count(DISTINCT number), min(number), max(number) FROM trials",
              "80|80|0|79\n");
-    q_expect(path, "SELECT state, count(*) FROM trials GROUP BY state ORDER BY state",
+    tu_sql_expect(path, "SELECT state, count(*) FROM trials GROUP BY state ORDER BY state",
              "COMPLETE|60\nRUNNING|20\n");
-    q_expect(path, "SELECT count(*) FROM trial_params", "60\n");
+    tu_sql_expect(path, "SELECT count(*) FROM trial_params", "60\n");
     /* each WAITING trial was claimed exactly once */
     int seen[21] = {0};
     int total = 0;
@@ -1380,7 +1268,7 @@ static void test_processes(void **state) {
 static void test_concurrent_create(void **state) {
     (void)state;
     char path[768];
-    fresh_path(path, sizeof path, "race.db");
+    tu_fresh_path(path, sizeof path, "race.db");
     enum { NPROC = 4 };
     pid_t pids[NPROC];
     for (int p = 0; p < NPROC; p++) {
@@ -1406,9 +1294,9 @@ static void test_concurrent_create(void **state) {
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
     }
-    q_expect(path, SCHEMA_SQL, EXPECTED_DDL);
-    q_expect(path, "SELECT count(*) FROM studies", "4\n");
-    q_expect(path, "SELECT count(*) FROM version_info", "1\n");
+    tu_sql_expect(path, SCHEMA_SQL, EXPECTED_DDL);
+    tu_sql_expect(path, "SELECT count(*) FROM studies", "4\n");
+    tu_sql_expect(path, "SELECT count(*) FROM version_info", "1\n");
 }
 
 static void test_busy(void **state) {
@@ -1532,9 +1420,9 @@ static void test_python_reads(void **state) {
     assert_int_equal(s->ops->set_study_attrs(s, st, 1, 1, &sa, NULL), LOUPE_OK);
     int64_t t = mk_trial(s, st, NULL);
     static const char *const opts[] = {"\"sgd\"", "\"adam\""};
-    loupe_param params[3] = {{"lr", 0.001, float_dist(1e-5, 0.1, 0, 1)},
-                             {"layers", 4, int_dist(1, 8, 1, 0)},
-                             {"opt", 1, cat_dist(2, opts)}};
+    loupe_param params[3] = {{"lr", 0.001, tu_float_dist(1e-5, 0.1, 0, 1)},
+                             {"layers", 4, tu_int_dist(1, 8, 1, 0)},
+                             {"opt", 1, tu_cat_dist(2, opts)}};
     loupe_attr tua[2] = {{"note", "\"caf\\u00e9\""}, {"nan", "NaN"}};
     loupe_intermediate inter[3] = {{0, 0.5}, {1, NAN}, {2, -INFINITY}};
     double vals[2] = {INFINITY, -2.5};

@@ -26,99 +26,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static void fresh_path(char *out, size_t cap, const char *name) {
-    tu_path(out, cap, name);
-    unlink(out);
-}
-
-static void copy_fixture(const char *rel, const char *name, char *out, size_t cap) {
-    char from[1024];
-    snprintf(from, sizeof from, "%s/fixtures/%s", tu_datadir(), rel);
-    fresh_path(out, cap, name);
-    assert_int_equal(tu_copy_file(from, out), 0);
-    chmod(out, 0644);
-}
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static int same_bytes(const char *a, size_t alen, const char *path) {
-    size_t blen;
-    char *b = read_all(path, &blen);
-    int same = alen == blen && memcmp(a, b, alen) == 0;
-    free(b);
-    return same;
-}
-
-/* Rows of a query as "c1|c2\n" (NULL as "NULL"), from a separate connection. */
-static char *q(const char *path, const char *sql) {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "SQL error: %s in %s\n", sqlite3_errmsg(db), sql);
-        sqlite3_close(db);
-        fail();
-    }
-    size_t cap = 256, len = 0;
-    char *out = malloc(cap);
-    out[0] = '\0';
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int c = 0; c < sqlite3_column_count(st); c++) {
-            const char *t = sqlite3_column_type(st, c) == SQLITE_NULL
-                                ? "NULL"
-                                : (const char *)sqlite3_column_text(st, c);
-            size_t need = len + strlen(t) + 3;
-            if (need > cap) {
-                while (need > cap) cap *= 2;
-                out = realloc(out, cap);
-            }
-            len += (size_t)sprintf(out + len, "%s%s", c ? "|" : "", t);
-        }
-        out[len++] = '\n';
-        out[len] = '\0';
-    }
-    assert_int_equal(rc, SQLITE_DONE);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return out;
-}
-
-static void q_expect(const char *path, const char *sql, const char *expected) {
-    char *got = q(path, sql);
-    int same = strcmp(got, expected) == 0;
-    if (!same)
-        fprintf(stderr, "%s\nquery: %s\nexpected:\n%s\ngot:\n%s\n", path, sql, expected, got);
-    free(got);
-    if (!same) fail();
-}
-
-static void x(const char *path, const char *sql) {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                     SQLITE_OK);
-    char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        fprintf(stderr, "SQL error: %s in %s\n", err, sql);
-        sqlite3_free(err);
-        sqlite3_close(db);
-        fail();
-    }
-    sqlite3_close(db);
-}
-
 static int upgrade(const char *path, int *upgraded, char **msg) {
     *msg = NULL;
     int rc = loupe__sqlite_storage_upgrade(path, upgraded, msg);
@@ -162,7 +69,7 @@ static const char *const HEAD_TABLES[] = {"studies",
 static void expect_head_columns(const char *path) {
     static char fresh[768];
     if (!fresh[0]) {
-        fresh_path(fresh, sizeof fresh, "reference-fresh.db");
+        tu_fresh_path(fresh, sizeof fresh, "reference-fresh.db");
         loupe_storage *s = open_ok(fresh);
         s->ops->close(s);
     }
@@ -171,8 +78,8 @@ static void expect_head_columns(const char *path) {
         snprintf(sql, sizeof sql,
                  "SELECT name, type, \"notnull\", pk FROM pragma_table_info('%s') ORDER BY cid",
                  HEAD_TABLES[i]);
-        char *want = q(fresh, sql);
-        q_expect(path, sql, want);
+        char *want = tu_sql_rows(fresh, sql);
+        tu_sql_expect(path, sql, want);
         free(want);
     }
 }
@@ -292,7 +199,7 @@ static void check_contents(const char *path, const asset *as) {
     assert_int_equal(t->n_system_attrs, 1); /* _number became trials.number */
     check_attr(&t->system_attrs[0], "a", "0");
     loupe__rec_vec_clear(&v);
-    q_expect(path,
+    tu_sql_expect(path,
              "SELECT param_name, distribution_json FROM trial_params WHERE trial_id = 1 ORDER BY "
              "param_id",
              SINGLE_DISTS);
@@ -322,7 +229,7 @@ static void check_contents(const char *path, const asset *as) {
         assert_true(t->params[2].dist.step == 2.0);
         assert_true(t->params[5].dist.step == 3.0 && t->params[5].dist.high == 14.0);
         loupe__rec_vec_clear(&v);
-        q_expect(path,
+        tu_sql_expect(path,
                  "SELECT param_name, distribution_json FROM trial_params WHERE trial_id = 3 ORDER "
                  "BY param_id",
                  MIGRATION_DISTS);
@@ -360,10 +267,10 @@ static void test_every_asset(void **state) {
         char rel[128], name[64], path[768];
         snprintf(rel, sizeof rel, "optuna-upgrade-assets/%s.db", as->name);
         snprintf(name, sizeof name, "up-%s.db", as->name);
-        copy_fixture(rel, name, path, sizeof path);
+        tu_copy_fixture(rel, name, path, sizeof path);
         int head = strcmp(as->name, "3.2.0.a") == 0;
         size_t len;
-        char *before = read_all(path, &len);
+        char *before = tu_read_file(path, &len);
         int up = -1;
         char *msg;
         int rc = upgrade(path, &up, &msg);
@@ -372,7 +279,7 @@ static void test_every_asset(void **state) {
         if (head) {
             assert_int_equal(up, 0);
             assert_string_equal(msg, "This storage is up-to-date.");
-            assert_true(same_bytes(before, len, path));
+            assert_true(tu_same_bytes(before, len, path));
         } else {
             assert_int_equal(up, 1);
             char want[64];
@@ -384,24 +291,24 @@ static void test_every_asset(void **state) {
         }
         free(msg);
         free(before);
-        q_expect(path, "SELECT * FROM alembic_version", "v3.2.0.a\n");
-        q_expect(path, "SELECT * FROM version_info",
+        tu_sql_expect(path, "SELECT * FROM alembic_version", "v3.2.0.a\n");
+        tu_sql_expect(path, "SELECT * FROM version_info",
                  head ? "1|12|3.2.0.a\n" : "1|12|loupe-" LOUPE_VERSION "\n");
-        q_expect(path, "PRAGMA integrity_check", "ok\n");
-        q_expect(path, "PRAGMA foreign_key_check", "");
-        q_expect(path, "PRAGMA journal_mode", "delete\n");
-        q_expect(
+        tu_sql_expect(path, "PRAGMA integrity_check", "ok\n");
+        tu_sql_expect(path, "PRAGMA foreign_key_check", "");
+        tu_sql_expect(path, "PRAGMA journal_mode", "delete\n");
+        tu_sql_expect(
             path,
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
             head ? "ix_studies_study_name\nix_trials_study_id\n"
                  : "ix_studies_study_name\ntrials_study_id_key\n");
-        q_expect(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%loupe%'", "0\n");
+        tu_sql_expect(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%loupe%'", "0\n");
         expect_head_columns(path);
         check_contents(path, as);
         /* a second upgrade is a no-op */
-        before = read_all(path, &len);
+        before = tu_read_file(path, &len);
         upgrade_ok(path, 0);
-        assert_true(same_bytes(before, len, path));
+        assert_true(tu_same_bytes(before, len, path));
         free(before);
     }
 }
@@ -411,7 +318,7 @@ static void test_every_asset(void **state) {
 /* Everything in a file except version_info, as text: schema entries and rows. */
 static char *dump_without_version_info(const char *path) {
     char *schema =
-        q(path, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name");
+        tu_sql_rows(path, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name");
     size_t cap = strlen(schema) + 1;
     char *out = malloc(cap);
     strcpy(out, schema);
@@ -423,7 +330,7 @@ static char *dump_without_version_info(const char *path) {
                  HEAD_TABLES[i]);
         if (strcmp(HEAD_TABLES[i], "alembic_version") == 0)
             snprintf(sql, sizeof sql, "SELECT 'alembic_version'");
-        char *rows = q(path, sql);
+        char *rows = tu_sql_rows(path, sql);
         cap += strlen(rows);
         out = realloc(out, cap);
         strcat(out, rows);
@@ -435,7 +342,7 @@ static char *dump_without_version_info(const char *path) {
 static void test_300d_exact(void **state) {
     (void)state;
     char path[768];
-    copy_fixture("optuna-upgrade-assets/3.0.0.d.db", "exact300d.db", path, sizeof path);
+    tu_copy_fixture("optuna-upgrade-assets/3.0.0.d.db", "exact300d.db", path, sizeof path);
     char *before = dump_without_version_info(path);
     upgrade_ok(path, 1);
     char *after = dump_without_version_info(path);
@@ -447,8 +354,8 @@ static void test_300d_exact(void **state) {
     memmove(at, at + strlen(add), strlen(at + strlen(add)) + 1);
     assert_null(strstr(after, add));
     assert_string_equal(after, before);
-    q_expect(path, "SELECT * FROM version_info", "1|12|loupe-" LOUPE_VERSION "\n");
-    q_expect(path,
+    tu_sql_expect(path, "SELECT * FROM version_info", "1|12|loupe-" LOUPE_VERSION "\n");
+    tu_sql_expect(path,
              "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid DESC LIMIT 1",
              "CREATE INDEX trials_study_id_key ON trials (study_id)\n");
     free(before);
@@ -459,8 +366,8 @@ static void test_300d_exact(void **state) {
 static void test_hitl_like_optuna(void **state) {
     (void)state;
     char mine[768], theirs[768];
-    copy_fixture("optuna-3.1-hitl.db", "hitl-up.db", mine, sizeof mine);
-    copy_fixture("optuna-hitl-v3.2.0.a.db", "hitl-ref.db", theirs, sizeof theirs);
+    tu_copy_fixture("optuna-3.1-hitl.db", "hitl-up.db", mine, sizeof mine);
+    tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "hitl-ref.db", theirs, sizeof theirs);
     upgrade_ok(mine, 1);
     char *a = dump_without_version_info(mine);
     char *b = dump_without_version_info(theirs);
@@ -469,8 +376,8 @@ static void test_hitl_like_optuna(void **state) {
     free(b);
     static const char schema[] =
         "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid";
-    a = q(mine, schema);
-    q_expect(theirs, schema, a);
+    a = tu_sql_rows(mine, schema);
+    tu_sql_expect(theirs, schema, a);
     free(a);
 }
 
@@ -479,9 +386,9 @@ static void test_hitl_like_optuna(void **state) {
 static void test_value_rules(void **state) {
     (void)state;
     char path[768];
-    copy_fixture("optuna-upgrade-assets/3.0.0.b.db", "rules.db", path, sizeof path);
+    tu_copy_fixture("optuna-upgrade-assets/3.0.0.b.db", "rules.db", path, sizeof path);
     /* what Optuna < 3.0 wrote for infinities: float32 max; NULL meant NaN */
-    x(path,
+    tu_sql_exec(path,
       "UPDATE trial_intermediate_values SET intermediate_value = 3.4028234663852886e+38 WHERE "
       "trial_id = 1 AND step = 0;"
       "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value) VALUES "
@@ -492,12 +399,12 @@ static void test_value_rules(void **state) {
       "UPDATE trial_values SET value = 3.4e38 WHERE trial_id = 2 AND objective = 1;"
       "UPDATE trial_values SET value = 1e17 WHERE trial_id = 3;");
     upgrade_ok(path, 1);
-    q_expect(path,
+    tu_sql_expect(path,
              "SELECT step, intermediate_value, intermediate_value_type FROM "
              "trial_intermediate_values WHERE trial_id = 1 ORDER BY step",
              "0|NULL|INF_POS\n1|NULL|NAN\n2|NULL|INF_NEG\n3|2.0e+16|FINITE\n4|1.0e+300|FINITE\n"
              "5|0.25|FINITE\n6|NULL|INF_POS\n");
-    q_expect(
+    tu_sql_expect(
         path,
         "SELECT trial_id, objective, value, value_type FROM trial_values ORDER BY trial_value_id",
         "1|0|20.6882013693473|FINITE\n2|0|NULL|INF_NEG\n2|1|3.4e+38|FINITE\n3|0|1.0e+17|FINITE\n");
@@ -520,19 +427,19 @@ static void test_value_rules(void **state) {
 static void test_old_value_rules(void **state) {
     (void)state;
     char path[768];
-    copy_fixture("optuna-upgrade-assets/1.3.0.a.db", "rules13.db", path, sizeof path);
-    x(path, "UPDATE trials SET value = 3.4028234663852886e+38 WHERE trial_id = 1;"
+    tu_copy_fixture("optuna-upgrade-assets/1.3.0.a.db", "rules13.db", path, sizeof path);
+    tu_sql_exec(path, "UPDATE trials SET value = 3.4028234663852886e+38 WHERE trial_id = 1;"
             "UPDATE trial_values SET value = NULL WHERE trial_id = 1;"
             "INSERT INTO trials (number, study_id, state, value, datetime_start) VALUES "
             "(1, 2, 'RUNNING', NULL, '2021-09-01 12:30:00.000000');");
     upgrade_ok(path, 1);
-    q_expect(path, "SELECT trial_id, objective, value, value_type FROM trial_values",
+    tu_sql_expect(path, "SELECT trial_id, objective, value, value_type FROM trial_values",
              "1|0|NULL|INF_POS\n");
-    q_expect(path,
+    tu_sql_expect(path,
              "SELECT trial_id, step, intermediate_value, intermediate_value_type FROM "
              "trial_intermediate_values",
              "1|0|NULL|NAN\n");
-    q_expect(path, "SELECT trial_id, number, state FROM trials ORDER BY trial_id",
+    tu_sql_expect(path, "SELECT trial_id, number, state FROM trials ORDER BY trial_id",
              "1|0|COMPLETE\n2|1|RUNNING\n");
 }
 
@@ -540,7 +447,7 @@ static void test_old_value_rules(void **state) {
 
 static void expect_refused(const char *path, int code, const char *needle) {
     size_t len;
-    char *before = read_all(path, &len);
+    char *before = tu_read_file(path, &len);
     int up = -1;
     char *msg;
     assert_int_equal(upgrade(path, &up, &msg), code);
@@ -550,14 +457,14 @@ static void expect_refused(const char *path, int code, const char *needle) {
         fail();
     }
     free(msg);
-    assert_true(same_bytes(before, len, path));
+    assert_true(tu_same_bytes(before, len, path));
     free(before);
 }
 
 static void test_refusals(void **state) {
     (void)state;
     char path[768];
-    fresh_path(path, sizeof path, "absent.db");
+    tu_fresh_path(path, sizeof path, "absent.db");
     int up = -1;
     char *msg;
     assert_int_equal(upgrade(path, &up, &msg), LOUPE_EIO);
@@ -569,30 +476,30 @@ static void test_refusals(void **state) {
     fclose(f);
     expect_refused(path, LOUPE_ECORRUPT, "empty");
 
-    fresh_path(path, sizeof path, "noise.db");
+    tu_fresh_path(path, sizeof path, "noise.db");
     f = fopen(path, "wb");
     for (int i = 0; i < 5000; i++) fputc((i * 7919) & 0xff, f);
     fclose(f);
     expect_refused(path, LOUPE_ECORRUPT, "not an SQLite database");
 
-    fresh_path(path, sizeof path, "other.db");
-    x(path, "CREATE TABLE t (a)");
+    tu_fresh_path(path, sizeof path, "other.db");
+    tu_sql_exec(path, "CREATE TABLE t (a)");
     expect_refused(path, LOUPE_ECORRUPT, "not an Optuna storage");
 
-    copy_fixture("optuna-upgrade-assets/3.0.0.d.db", "trunc.db", path, sizeof path);
+    tu_copy_fixture("optuna-upgrade-assets/3.0.0.d.db", "trunc.db", path, sizeof path);
     assert_int_equal(truncate(path, 40000), 0);
     expect_refused(path, LOUPE_ECORRUPT, "damaged");
 
-    copy_fixture("optuna-upgrade-assets/3.2.0.a.db", "newer.db", path, sizeof path);
-    x(path, "UPDATE alembic_version SET version_num = 'v4.0.0.a'");
+    tu_copy_fixture("optuna-upgrade-assets/3.2.0.a.db", "newer.db", path, sizeof path);
+    tu_sql_exec(path, "UPDATE alembic_version SET version_num = 'v4.0.0.a'");
     expect_refused(path, LOUPE_ESCHEMA, "newer Optuna");
 
     /* Optuna's v3.0.0.b refuses a COMPLETE trial without a value; all is rolled back */
-    copy_fixture("optuna-upgrade-assets/1.3.0.a.db", "novalue.db", path, sizeof path);
-    x(path, "UPDATE trials SET value = NULL");
+    tu_copy_fixture("optuna-upgrade-assets/1.3.0.a.db", "novalue.db", path, sizeof path);
+    tu_sql_exec(path, "UPDATE trials SET value = NULL");
     expect_refused(path, LOUPE_ECORRUPT, "COMPLETE");
-    copy_fixture("optuna-upgrade-assets/3.0.0.a.db", "novalue3.db", path, sizeof path);
-    x(path,
+    tu_copy_fixture("optuna-upgrade-assets/3.0.0.a.db", "novalue3.db", path, sizeof path);
+    tu_sql_exec(path,
       "CREATE TABLE tv AS SELECT * FROM trial_values; DROP TABLE trial_values;"
       "CREATE TABLE trial_values (trial_value_id INTEGER NOT NULL, trial_id INTEGER NOT NULL, "
       "objective INTEGER NOT NULL, value FLOAT, PRIMARY KEY (trial_value_id));"
@@ -600,22 +507,22 @@ static void test_refusals(void **state) {
       "UPDATE trial_values SET value = NULL WHERE trial_id = 3");
     expect_refused(path, LOUPE_ECORRUPT, "trial_id 3");
     /* a legacy distribution Optuna cannot convert */
-    copy_fixture("optuna-upgrade-assets/2.6.0.a.db", "baddist.db", path, sizeof path);
-    x(path, "UPDATE trial_params SET distribution_json = '{\"name\": \"UniformDistribution\", "
+    tu_copy_fixture("optuna-upgrade-assets/2.6.0.a.db", "baddist.db", path, sizeof path);
+    tu_sql_exec(path, "UPDATE trial_params SET distribution_json = '{\"name\": \"UniformDistribution\", "
             "\"attributes\": {\"low\": 5.0, \"high\": -5.0}}' WHERE param_id = 7");
     expect_refused(path, LOUPE_ECORRUPT, "trial_params row 7");
 
     /* a fresh loupe file is up to date */
-    fresh_path(path, sizeof path, "fresh-up.db");
+    tu_fresh_path(path, sizeof path, "fresh-up.db");
     loupe_storage *s = open_ok(path);
     s->ops->close(s);
     size_t len;
-    char *before = read_all(path, &len);
+    char *before = tu_read_file(path, &len);
     assert_int_equal(upgrade(path, &up, &msg), LOUPE_OK);
     assert_string_equal(msg, "This storage is up-to-date.");
     assert_int_equal(up, 0);
     free(msg);
-    assert_true(same_bytes(before, len, path));
+    assert_true(tu_same_bytes(before, len, path));
     free(before);
     /* message may be NULL */
     assert_int_equal(loupe__sqlite_storage_upgrade(path, NULL, NULL), LOUPE_OK);
@@ -626,8 +533,8 @@ static void test_refusals(void **state) {
 static void test_unstamped(void **state) {
     (void)state;
     char path[768];
-    copy_fixture("optuna-upgrade-assets/2.6.0.a.db", "unstamped.db", path, sizeof path);
-    x(path, "DROP TABLE alembic_version");
+    tu_copy_fixture("optuna-upgrade-assets/2.6.0.a.db", "unstamped.db", path, sizeof path);
+    tu_sql_exec(path, "DROP TABLE alembic_version");
     loupe_storage *s = NULL;
     assert_int_equal(loupe__sqlite_storage_open(path, 0, &s), LOUPE_ESCHEMA);
     assert_non_null(strstr(s->errmsg, "loupe storage upgrade"));
@@ -709,7 +616,7 @@ static void test_python_reads_upgraded(void **state) {
         char rel[128], name[64], path[768], cmd[2000];
         snprintf(rel, sizeof rel, "optuna-upgrade-assets/%s.db", which[i]);
         snprintf(name, sizeof name, "py-%s.db", which[i]);
-        copy_fixture(rel, name, path, sizeof path);
+        tu_copy_fixture(rel, name, path, sizeof path);
         upgrade_ok(path, 1);
         snprintf(cmd, sizeof cmd, "%s %s sqlite:///%s", py, script, path);
         if (system(cmd) != 0) {

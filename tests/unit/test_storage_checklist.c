@@ -1817,21 +1817,9 @@ static void t_fresh_db_facts(void **state) {
     loupe_study_close(st);
 }
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    return buf;
-}
-
 static void assert_file_unchanged(const char *path, const char *orig, size_t orig_len) {
     size_t len = 0;
-    char *now = read_file(path, &len);
+    char *now = tu_read_file(path, &len);
     assert_non_null(now);
     assert_int_equal(len, orig_len);
     assert_memory_equal(now, orig, len);
@@ -1864,7 +1852,7 @@ static void t_old_revisions(void **state) {
     for (int i = 0; i < 9; i++) { /* every asset but 3.2.0.a is older than the head */
         copy_asset(ASSETS[i], "old", path, sizeof path, url, sizeof url);
         size_t len = 0;
-        char *orig = read_file(path, &len);
+        char *orig = tu_read_file(path, &len);
         assert_non_null(orig);
         loupe_storage *s = NULL;
         int rc = loupe_storage_open(url, LOUPE_OPEN_DEFAULT, &s);
