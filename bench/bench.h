@@ -37,6 +37,13 @@ int bench_config_selected(const bench_options *opts, const char *config);
  * "tpe_mv", "tpe_seed_config") seeded with seed. LOUPE_EINVAL for an unknown id. */
 int bench_sampler_new(const char *config, uint64_t seed, loupe_sampler **out);
 
+/* A fresh in-memory storage holding one fresh minimize study whose sampler is
+ * config's, seeded with seed (SPEC §0.1: one run). On failure prints why and
+ * returns non-zero with both set to NULL. The caller closes the study, then
+ * the storage. */
+int bench_memory_study_new(const char *config, uint64_t seed, loupe_storage **storage,
+                           loupe_study **study);
+
 /* ------------------------------------------------------------ JSON lines (SPEC §5) */
 
 /* One JSON object being written to a line: bench_obj_begin, then fields, then
@@ -72,6 +79,22 @@ typedef struct bench_sink {
 void bench_record_begin(bench_json *j, const bench_sink *sink, const char *suite,
                         const char *function, const char *config);
 
+/* ------------------------------------------------------------ statistics (SPEC §4) */
+
+typedef struct bench_summary {
+    double median, q1, q3, iqr, mean, min, max;
+} bench_summary;
+
+/* Q(p) of n >= 1 ascending values, by linear interpolation (Hyndman-Fan 7). */
+double bench_quantile_sorted(const double *v, size_t n, double p);
+/* The summary of n values in any order; -1 if n is 0 or memory runs out. */
+int bench_summarize(const double *values, size_t n, bench_summary *s);
+/* Writes the metric keys <base>_median, _q1, _q3, _iqr, _mean, _min, _max. */
+void bench_summary_write(bench_json *j, const char *base, const bench_summary *s);
+/* Writes key: [values...], as integers when integers is non-zero. */
+void bench_array_write(bench_json *j, const char *key, const double *values, size_t n,
+                       int integers);
+
 /* ------------------------------------------------------------ parts */
 
 /* A part runs its suite and writes one record per (function, config) to sink
@@ -79,7 +102,13 @@ void bench_record_begin(bench_json *j, const bench_sink *sink, const char *suite
  * non-zero after printing what failed. */
 typedef int (*bench_part_fn)(const bench_options *opts, const bench_sink *sink);
 
+int bench_part_quality(const bench_options *opts, const bench_sink *sink);
+int bench_part_hitl(const bench_options *opts, const bench_sink *sink);
 int bench_part_speed(const bench_options *opts, const bench_sink *sink);
+/* --selfcheck: each checks its part's test vectors (SPEC §1.4, §2.2), prints a
+ * PASS/FAIL line per check on stdout and returns the number of failures. */
+int bench_quality_selfcheck(void);
+int bench_hitl_selfcheck(void);
 /* Lists the speed configs ("id sampler storage") on stdout. */
 void bench_speed_list(void);
 

@@ -9,8 +9,8 @@
  *
  * Options: --part quality|hitl|speed|all (or a comma list), --seeds N,
  * --quality-seeds N, --hitl-seeds N, --seed-start S, --speed-trials N,
- * --out FILE; loupe-only: --configs ID,... (run only these config ids),
- * --list-configs. Parts are rows of the table below; a part whose function is
+ * --out FILE, --selfcheck (the test vectors of SPEC §1.4 and §2.2); loupe-only:
+ * --configs ID,... (run only these config ids), --list-configs. Parts are rows of the table below; a part whose function is
  * NULL is not implemented in this build and is skipped (with a note) by --part all.
  */
 #include <stdio.h>
@@ -31,8 +31,8 @@ static const struct {
     const char *id;
     bench_part_fn run; /* NULL: not in this build yet */
 } parts[] = {
-    {"quality", NULL}, /* Part A (SPEC §1): needs the quality functions and TPE configs */
-    {"hitl", NULL},    /* Part B (SPEC §2): the simulated sunset rater */
+    {"quality", bench_part_quality}, /* Part A (SPEC §1) */
+    {"hitl", bench_part_hitl},       /* Part B (SPEC §2) */
     {"speed", bench_part_speed},
 };
 #define N_PARTS (sizeof parts / sizeof *parts)
@@ -57,7 +57,7 @@ static int usage(const char *msg) {
     if (msg) fprintf(stderr, "loupe-bench: %s\n", msg);
     fputs("usage: loupe-bench [--part quality|hitl|speed|all] [--seeds N] [--quality-seeds N]\n"
           "                   [--hitl-seeds N] [--seed-start S] [--speed-trials N] [--out FILE]\n"
-          "                   [--configs ID,...] [--list-configs]\n"
+          "                   [--configs ID,...] [--list-configs] [--selfcheck]\n"
           "Runs the loupe-bench-1 benchmark (bench/reference/SPEC.md) with loupe and writes\n"
           "its JSON lines to FILE; compare with bench/reference/compare.py.\n",
           stderr);
@@ -147,6 +147,11 @@ int main(int argc, char **argv) {
         if (strcmp(a, "--list-configs") == 0) {
             bench_speed_list();
             return 0;
+        }
+        if (strcmp(a, "--selfcheck") == 0) {
+            int failures = bench_quality_selfcheck() + bench_hitl_selfcheck();
+            printf("SELFCHECK %s\n", failures ? "FAILED" : "OK");
+            return failures ? 1 : 0;
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return usage(NULL), 0;
         if (!v) return usage("an option is missing its value");
