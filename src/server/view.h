@@ -18,6 +18,7 @@
 #include "server/blob.h"
 #include "server/pool.h"
 #include "server/sse.h"
+#include "server/zjson.h"
 
 /* A trial list shared by the watcher and the snapshots built from it. */
 typedef struct loupe__shared_list {
@@ -43,13 +44,20 @@ typedef struct loupe__snap {
     int64_t counts[5];
     int is_preferential;
     /* full studies only: "name" .. "artifacts" and "best_trials" .. the end of
-     * GET /api/studies/:id (without braces), and each trial's JSON by number */
+     * GET /api/studies/:id (without braces), and each trial's JSON by number:
+     * trials[i], or when that is NULL, trial i % LOUPE__ZB of the compressed
+     * blocks[i / LOUPE__ZB] */
     loupe__blob *head, *tail;
     loupe__blob **trials;
     size_t n_trials;
+    loupe__zblock **blocks;
+    size_t n_blocks;
 } loupe__snap;
 
 void loupe__snap_release(loupe__snap *s);
+/* Trial i's JSON of a full snapshot (retained, inflated when sealed); NULL
+ * when out of memory. */
+loupe__blob *loupe__snap_trial(const loupe__snap *s, size_t i);
 
 typedef struct loupe__views loupe__views;
 
