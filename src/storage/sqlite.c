@@ -25,11 +25,13 @@
 /* The selectors of read_trials: the study's trials after a trial_id, optionally
  * plus the ids listed in the temp table loupe_read_ids. ?1 = study_id, ?2 = after. */
 #define SEL_AFTER "SELECT trial_id FROM trials WHERE study_id = ?1 AND trial_id > ?2"
-/* Two arms so each uses an index (an OR would scan the whole study). */
+/* Two arms so each uses an index (an OR would scan the whole study). The
+ * second is driven by the listed ids (CROSS JOIN fixes the loop order): as
+ * "study_id = ?1 AND trial_id IN (...)" SQLite walked the study's whole index. */
 #define SEL_AFTER_IDS                                                                              \
     "SELECT trial_id FROM trials WHERE study_id = ?1 AND trial_id > ?2 UNION ALL "                 \
-    "SELECT trial_id FROM trials WHERE study_id = ?1 AND trial_id <= ?2 AND trial_id IN "          \
-    "(SELECT trial_id FROM temp.loupe_read_ids)"
+    "SELECT r.trial_id FROM temp.loupe_read_ids AS r CROSS JOIN trials AS t ON t.trial_id = "      \
+    "r.trial_id WHERE t.study_id = ?1 AND r.trial_id <= ?2"
 
 #define READ_TRIALS(sel)                                                                           \
     "SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE "         \
