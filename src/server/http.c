@@ -641,8 +641,9 @@ int loupe__server_start(const loupe__server_config *cfg, loupe__server **out, ch
         rc = LOUPE_ENOMEM;
         goto fail;
     }
-    loupe__views_config vc = {srv->storage_url, srv->pool, srv->hub, srv->cfg.poll_ms,
-                              srv->cfg.ping_ms, srv->cfg.quiet};
+    loupe__views_config vc = {srv->storage_url, srv->pool,      srv->hub,
+                              srv->cfg.poll_ms, srv->cfg.ping_ms, srv->cfg.quiet,
+                              srv->cfg.json_budget};
     if ((rc = loupe__views_start(&vc, &srv->views, err, errcap))) goto fail;
 
     /* resolve the bind address (names like "localhost" too) */

@@ -318,10 +318,11 @@ static loupe__blob *render_trial(const view *w, const loupe_frozen_trial *t) {
 
 /* ------------------------------------------------------------ sealed blocks */
 
-/* Trial JSON a study keeps uncompressed before it seals its oldest blocks:
- * ~14,000 trials of the benchmark's shape. Below it a full response is a copy;
- * above it, inflating the older trials costs a few ms per MB. */
-#define LOUPE__RAW_BUDGET ((size_t)16 << 20)
+/* The default of the trial JSON a study keeps uncompressed before it seals
+ * its oldest blocks (views_config.json_budget): ~14,000 trials of the
+ * benchmark's shape. Below it a full response is a copy; above it, inflating
+ * the older trials costs a few ms per MB. */
+#define DEFAULT_JSON_BUDGET ((size_t)16 << 20)
 
 static int push_index(size_t **a, size_t *n, size_t *alloc, size_t i) {
     if (*n == *alloc) {
@@ -396,13 +397,13 @@ static int unseal(view *w, size_t b) {
     return LOUPE_OK;
 }
 
-/* Seals block b when the study keeps more than LOUPE__RAW_BUDGET bytes of
+/* Seals block b when the study keeps more than cfg.json_budget bytes of
  * JSON uncompressed, all the block's trials are finished and rendered, and at
  * least one more full block follows it. Blocks are sealed oldest first, so
  * the newest trials stay uncompressed: incremental polls and small studies
  * never pay for inflating. */
 static int try_seal(loupe__views *v, view *w, size_t b) {
-    if (w->blocks[b] || (b + 2) * LOUPE__ZB > w->n || w->raw_bytes <= LOUPE__RAW_BUDGET) return LOUPE_OK;
+    if (w->blocks[b] || (b + 2) * LOUPE__ZB > w->n || w->raw_bytes <= v->cfg.json_budget) return LOUPE_OK;
     for (size_t k = 0; k < LOUPE__ZB; k++) {
         size_t i = b * LOUPE__ZB + k;
         if (!w->tjson[i] || w->seen[i] != loupe_trial_list_at(w->list, i) ||
@@ -817,7 +818,7 @@ static int refresh_view(loupe__views *v, view *w, const loupe_study_summary *s, 
     }
     if (w->full) {
         size_t b = w->seal_from, first = SIZE_MAX;
-        for (; (b + 2) * LOUPE__ZB <= n && w->raw_bytes > LOUPE__RAW_BUDGET; b++) {
+        for (; (b + 2) * LOUPE__ZB <= n && w->raw_bytes > v->cfg.json_budget; b++) {
             if (!w->blocks[b] && (rc = try_seal(v, w, b))) goto fail_ev;
             if (!w->blocks[b] && first == SIZE_MAX) first = b;
         }
@@ -1136,6 +1137,7 @@ int loupe__views_start(const loupe__views_config *cfg, loupe__views **out, char 
     v->cfg = *cfg;
     if (v->cfg.poll_ms <= 0) v->cfg.poll_ms = 25;
     if (v->cfg.ping_ms <= 0) v->cfg.ping_ms = 15000;
+    if (!v->cfg.json_budget) v->cfg.json_budget = DEFAULT_JSON_BUDGET;
     pthread_mutex_init(&v->m, NULL);
     pthread_cond_init(&v->cv, NULL);
     pthread_rwlock_init(&v->rw, NULL);

@@ -68,6 +68,7 @@ typedef struct loupe__views_config {
     int poll_ms;       /* data_version poll period; default 25 */
     int ping_ms;       /* SSE heartbeat period; default 15000 */
     int quiet;         /* no warnings on stderr */
+    size_t json_budget; /* trial JSON bytes a study keeps uncompressed; 0 = 16 MiB */
 } loupe__views_config;
 
 /* Starts the watcher. On failure returns a status with a message in err. */
