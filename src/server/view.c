@@ -7,7 +7,11 @@
  * trial's rendered JSON with the record it was rendered from. A finished
  * trial's record is shared between syncs, so a pointer comparison finds the
  * trials worth re-rendering; a byte comparison of the new JSON then decides
- * whether subscribers hear about it.
+ * whether subscribers hear about it. Finished trials are never looked at
+ * again: a refresh walks the new and the still unfinished trials (`open`),
+ * and counts, datetimes and aggregates of the finished ones are kept folded.
+ * Past cfg.json_budget bytes of JSON, the oldest blocks of LOUPE__ZB finished
+ * trials are sealed (deflated); the best trial(s) keep a plain copy.
  */
 #include "server/view.h"
 

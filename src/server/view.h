@@ -2,10 +2,13 @@
  * view.h -- the server's live picture of the storage. One watcher thread owns
  * a storage handle (or borrows the pool's only handle for ":memory:"), polls
  * loupe_storage_data_version() every few milliseconds and, on any change by
- * any process, re-syncs every study (new and unfinished trials only), updates
- * the derived data incrementally, re-renders only the trial JSON that changed,
- * publishes immutable snapshots for request threads, and sends the changes to
- * SSE subscribers. Request threads never touch the watcher's storage handle.
+ * any process, lists the studies without trial aggregates
+ * (loupe_storage_list_study_heads), re-syncs every study (new and unfinished
+ * trials only), updates the derived data incrementally, re-renders only the
+ * trial JSON that changed, seals older finished trials' JSON into compressed
+ * blocks (zjson.h) past a budget, publishes immutable snapshots for request
+ * threads, and sends the changes to SSE subscribers. Request threads never
+ * touch the watcher's storage handle.
  */
 #ifndef LOUPE_SERVER_VIEW_H
 #define LOUPE_SERVER_VIEW_H
