@@ -343,8 +343,13 @@ static int push_index(size_t **a, size_t *n, size_t *alloc, size_t i) {
 /* The best trial(s) keep their JSON uncompressed: the tail embeds them. */
 static int pinned(const view *w, size_t i) {
     if (w->n_directions == 1) return w->best >= 0 && (size_t)w->best == i;
-    for (size_t j = 0; j < w->n_front; j++)
-        if (w->front[j] == i) return 1;
+    size_t lo = 0, hi = w->n_front; /* the front is sorted by index */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->front[mid] == i) return 1;
+        if (w->front[mid] < i) lo = mid + 1;
+        else hi = mid;
+    }
     return 0;
 }
 

@@ -97,7 +97,9 @@ static void test_block_round_trip(void **state) {
     loupe__zctx_free(&zc);
 }
 
-/* Adds n COMPLETE trials; the one numbered best_number gets the lowest value. */
+/* Adds n COMPLETE trials; the one numbered best_number gets the lowest value.
+ * A two-objective study gets (x, y) as values: its Pareto front is spread over
+ * many blocks. */
 static void add_trials(loupe_study *st, int n, int64_t best_number) {
     for (int i = 0; i < n; i++) {
         loupe_trial *t = NULL;
@@ -107,8 +109,9 @@ static void add_trials(loupe_study *st, int n, int64_t best_number) {
         assert_int_equal(loupe_trial_suggest_float(t, "y", -10, 10, 0, 0, &y), LOUPE_OK);
         const loupe_frozen_trial *f = NULL;
         assert_int_equal(loupe_trial_snapshot(t, &f), LOUPE_OK);
-        double v = f->number == best_number ? -1.0 : x * x + y * y;
-        assert_int_equal(loupe_trial_tell(t, LOUPE_COMPLETE, 1, &v, 0), LOUPE_OK);
+        double v[2] = {f->number == best_number ? -1.0 : x * x + y * y, y};
+        if (loupe_study_n_objectives(st) == 2) v[0] = x;
+        assert_int_equal(loupe_trial_tell(t, LOUPE_COMPLETE, loupe_study_n_objectives(st), v, 0), LOUPE_OK);
         loupe_trial_free(t);
     }
 }
@@ -204,6 +207,32 @@ static void test_sealed_views_serve_the_same(void **state) {
     loupe_study_close(st);
     loupe_storage_close(s);
 }
+
+/* Several objectives: the best trials of the tail are the Pareto front, whose
+ * members sit in sealed blocks and keep their JSON at hand. */
+static void test_sealed_front(void **state) {
+    (void)state;
+    char url[1024];
+    tu_sqlite_url(url, sizeof url, "zjson-front.db");
+    loupe_storage *s = NULL;
+    assert_int_equal(loupe_storage_open(url, LOUPE_OPEN_NOSYNC, &s), LOUPE_OK);
+    loupe_direction d[2] = {LOUPE_MINIMIZE, LOUPE_MAXIMIZE};
+    loupe_study *st = NULL;
+    assert_int_equal(loupe_study_create(s, "front", 2, d, 0, &st), LOUPE_OK);
+    int64_t sid = loupe_study_id(st);
+    add_trials(st, 400, -1);
+    loupe__views *plain = start_views(url, 0), *sealing = start_views(url, 1);
+    assert_int_equal(compare(plain, sealing, sid, 400), 5); /* (b + 2) * 64 <= 400: b <= 4 */
+    loupe__snap *sn = loupe__views_study(sealing, sid, 1);
+    assert_non_null(strstr(sn->tail->data, "\"best_trials\": [{\"trial_id\""));
+    loupe__snap_release(sn);
+    add_trials(st, 100, -1); /* the front moves on; the tails still agree */
+    assert_int_equal(compare(plain, sealing, sid, 500), 6);
+    loupe__views_stop(plain);
+    loupe__views_stop(sealing);
+    loupe_study_close(st);
+    loupe_storage_close(s);
+}
 #endif
 
 int main(void) {
@@ -211,6 +240,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_round_trip),
         cmocka_unit_test(test_sealed_views_serve_the_same),
+        cmocka_unit_test(test_sealed_front),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 #else
