@@ -2,7 +2,8 @@
 """test_server_api.py -- the `loupe dashboard` REST API against a real server on
 a loopback port with a real SQLite storage: optuna-dashboard 0.20's exact
 responses for the fixture database (tests/data/fixtures/README.md section 2.1),
-every endpoint and its error responses, artifacts, live updates (SSE), and the
+every endpoint and its error responses, artifacts, live updates (SSE), trial JSON kept
+compressed (--uncompressed-mb 0) served byte for byte, and the
 security checks. Standard library only; run by test_server_api.sh.
 
 Usage: test_server_api.py LOUPE_BIN FIXTURE_DB WORKDIR SERVER_DATA_DIR
