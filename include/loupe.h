@@ -243,6 +243,10 @@ typedef struct loupe_study_summary {
 typedef struct loupe_study_list loupe_study_list;
 /* Lists every study, ordered by study_id. Free with loupe_study_list_free(). */
 int loupe_storage_list_studies(loupe_storage *storage, loupe_study_list **out);
+/* As loupe_storage_list_studies without reading the trials table, so its cost
+ * does not grow with the trials: n_trials and datetime_start_us are -1. For
+ * pollers that count the trials they already hold. */
+int loupe_storage_list_study_heads(loupe_storage *storage, loupe_study_list **out);
 size_t loupe_study_list_count(const loupe_study_list *list);
 const loupe_study_summary *loupe_study_list_at(const loupe_study_list *list, size_t i);
 void loupe_study_list_free(loupe_study_list *list);

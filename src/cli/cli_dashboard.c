@@ -27,7 +27,7 @@ static const char usage[] =
     "usage: loupe dashboard [-h] [STORAGE] [--storage URL] [--host HOST] [--port PORT]\n"
     "                       [--artifact-dir DIR] [-q] [-v] [--read-only] [--base-path PATH]\n"
     "                       [--token TOKEN] [--no-token] [--allow-host NAME] [--threads N]\n"
-    "                       [--max-upload-mb N]\n";
+    "                       [--max-upload-mb N] [--uncompressed-mb N]\n";
 
 static const char help_text[] =
     "\nServe the web dashboard for a storage (optuna-dashboard's command line).\n\n"
@@ -52,11 +52,14 @@ static const char help_text[] =
     "  --allow-host NAME     Also accept this name in the Host header (a proxy's or DNS name).\n"
     "  --threads N           HTTP worker threads (default: cores, at most 4).\n"
     "  --max-upload-mb N     Largest artifact upload in MiB (default 128, as optuna-dashboard).\n"
+    "  --uncompressed-mb N   Trial JSON each study keeps uncompressed in memory, in MiB (default 16).\n"
+    "                        Older finished trials are kept deflate-compressed (about a tenth of the\n"
+    "                        size) and inflated for each full study request.\n"
     "  --server {auto,wsgiref,gunicorn}, --storage-class CLASS\n"
     "                        Accepted for compatibility; loupe has one built-in server.\n";
 
 typedef struct dash_opts {
-    const char *storage, *host, *artifact_dir, *base_path, *token, *port_s, *threads_s, *upload_s;
+    const char *storage, *host, *artifact_dir, *base_path, *token, *port_s, *threads_s, *upload_s, *raw_s;
     const char *allowed[16];
     size_t n_allowed;
     int quiet, read_only, no_token, version, help;
@@ -73,7 +76,7 @@ static const optdef defs[] = {
     {"--artifact-dir", 0, 1},  {"--quiet", 'q', 0},    {"--version", 'v', 0},     {"--read-only", 0, 0},
     {"--base-path", 0, 1},     {"--token", 0, 1},      {"--no-token", 0, 0},      {"--allow-host", 0, 1},
     {"--threads", 0, 1},       {"--max-upload-mb", 0, 1}, {"--server", 0, 1},     {"--storage-class", 0, 1},
-    {"--allow-unsafe", 0, 0},  {"--from-config", 0, 1},
+    {"--allow-unsafe", 0, 0},  {"--from-config", 0, 1},   {"--uncompressed-mb", 0, 1},
 };
 #define N_DEFS (sizeof defs / sizeof *defs)
 
@@ -139,6 +142,7 @@ static int parse(int argc, char **argv, int verb_pos, dash_opts *o) {
         else if (!strcmp(n, "--no-token")) o->no_token = 1;
         else if (!strcmp(n, "--threads")) o->threads_s = value;
         else if (!strcmp(n, "--max-upload-mb")) o->upload_s = value;
+        else if (!strcmp(n, "--uncompressed-mb")) o->raw_s = value;
         else if (!strcmp(n, "--allow-host")) {
             if (o->n_allowed == sizeof o->allowed / sizeof *o->allowed)
                 return usage_error("too many --allow-host options (at most 16): %s", value);
@@ -263,10 +267,11 @@ int cli_dashboard_main(cli_ctx *ctx, int argc, char **argv, int verb_pos) {
                         "first argument, e.g. loupe dashboard sqlite:///db.sqlite3\n");
         return CLI_EXIT_USAGE;
     }
-    unsigned long port = 8080, threads = 0, upload_mb = 128;
+    unsigned long port = 8080, threads = 0, upload_mb = 128, raw_mb = 16;
     if (o.port_s && (rc = parse_uint(o.port_s, "--port", 65535, &port))) return rc;
     if (o.threads_s && (rc = parse_uint(o.threads_s, "--threads", 64, &threads))) return rc;
     if (o.upload_s && (rc = parse_uint(o.upload_s, "--max-upload-mb", 65536, &upload_mb))) return rc;
+    if (o.raw_s && (rc = parse_uint(o.raw_s, "--uncompressed-mb", 1048576, &raw_mb))) return rc;
     if (o.artifact_dir) {
         struct stat sb;
         if (stat(o.artifact_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -322,6 +327,7 @@ int cli_dashboard_main(cli_ctx *ctx, int argc, char **argv, int verb_pos) {
     cfg.n_allowed_hosts = o.n_allowed;
     cfg.threads = threads;
     cfg.max_upload = (size_t)upload_mb << 20;
+    cfg.json_budget = raw_mb ? (size_t)raw_mb << 20 : 1; /* 0 MiB: compress all it can */
     char err[1024] = "";
     loupe__server *srv = NULL;
     rc = loupe__server_start(&cfg, &srv, err, sizeof err);

@@ -31,6 +31,7 @@ struct loupe_study {
      * on each sync. */
     loupe__rec_vec trials;
     int64_t max_trial_id;
+    size_t first_open; /* trials[0..first_open) are all finished: syncs look from here */
     loupe__first_dist *first_dists;
     size_t n_first_dists;
     size_t first_dists_alloc;

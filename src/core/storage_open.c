@@ -190,6 +190,14 @@ int loupe_storage_list_studies(loupe_storage *storage, loupe_study_list **out) {
     return storage->ops->list_studies(storage, out);
 }
 
+int loupe_storage_list_study_heads(loupe_storage *storage, loupe_study_list **out) {
+    if (!out) return LOUPE_EINVAL;
+    *out = NULL;
+    int rc = usable(storage);
+    if (rc) return rc;
+    return storage->ops->list_study_heads(storage, out);
+}
+
 size_t loupe_study_list_count(const loupe_study_list *list) { return list ? list->len : 0; }
 
 const loupe_study_summary *loupe_study_list_at(const loupe_study_list *list, size_t i) {

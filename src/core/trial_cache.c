@@ -89,13 +89,17 @@ int loupe__study_sync(loupe_study *study) {
     size_t n_ids = 0;
     loupe__rec_vec fresh = {0};
     int rc = LOUPE_OK;
-    for (size_t i = 0; i < study->trials.len; i++)
+    /* finished trials stay finished: the prefix before first_open is skipped */
+    while (study->first_open < study->trials.len &&
+           loupe_trial_state_is_finished(study->trials.items[study->first_open]->t.state))
+        study->first_open++;
+    for (size_t i = study->first_open; i < study->trials.len; i++)
         if (!loupe_trial_state_is_finished(study->trials.items[i]->t.state)) n_ids++;
     if (n_ids) {
         ids = malloc(n_ids * sizeof *ids);
         if (!ids) return loupe__error(s, LOUPE_ENOMEM, "out of memory");
         n_ids = 0;
-        for (size_t i = 0; i < study->trials.len; i++)
+        for (size_t i = study->first_open; i < study->trials.len; i++)
             if (!loupe_trial_state_is_finished(study->trials.items[i]->t.state))
                 ids[n_ids++] = study->trials.items[i]->t.trial_id;
     }

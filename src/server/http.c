@@ -118,7 +118,32 @@ typedef struct detail_stream {
     size_t idx; /* trial index in phase 3 */
     int sep;    /* phase 3: the ", " before trial idx is pending */
     size_t off; /* bytes of the current piece already sent */
+    loupe__zread zr;
+    char *text;        /* the inflated text of block text_block - 1 */
+    size_t text_block, text_alloc;
 } detail_stream;
+
+/* Trial idx from its sealed block, inflating the block once for all its trials. */
+static const char *sealed_trial(detail_stream *d, size_t *len) {
+    size_t b = d->idx / LOUPE__ZB, k = d->idx % LOUPE__ZB;
+    const loupe__zblock *z = d->snap->blocks[b];
+    if (d->text_block != b + 1) {
+        if (d->text_alloc < z->raw_len) {
+            char *p = realloc(d->text, z->raw_len);
+            if (!p) return NULL;
+            d->text = p;
+            d->text_alloc = z->raw_len;
+        }
+        if (loupe__zblock_inflate(&d->zr, z, d->text)) return NULL;
+        d->text_block = b + 1;
+    }
+    *len = loupe__zblock_trial_len(z, k);
+    return d->text + z->off[k];
+}
+
+static size_t trial_len(const loupe__snap *s, size_t i) {
+    return s->trials[i] ? s->trials[i]->len : loupe__zblock_trial_len(s->blocks[i / LOUPE__ZB], i % LOUPE__ZB);
+}
 
 static const char *piece(detail_stream *d, size_t *len) {
     static const char open[] = "{", trials[] = ", \"trials\": [", close_trials[] = "], ", close[] = "}";
@@ -131,6 +156,7 @@ static const char *piece(detail_stream *d, size_t *len) {
             *len = 2;
             return ", ";
         }
+        if (!d->snap->trials[d->idx]) return sealed_trial(d, len);
         *len = d->snap->trials[d->idx]->len;
         return d->snap->trials[d->idx]->data;
     case 4: *len = sizeof close_trials - 1; return close_trials;
@@ -164,8 +190,9 @@ static ssize_t detail_read(void *cls, uint64_t pos, char *buf, size_t max) {
     detail_stream *d = cls;
     size_t n = 0;
     while (n < max && d->phase < 7) {
-        size_t len;
+        size_t len = 0;
         const char *p = piece(d, &len);
+        if (!p) return n ? (ssize_t)n : MHD_CONTENT_READER_END_WITH_ERROR; /* out of memory */
         size_t take = len - d->off;
         if (take > max - n) take = max - n;
         memcpy(buf + n, p + d->off, take);
@@ -180,12 +207,14 @@ static ssize_t detail_read(void *cls, uint64_t pos, char *buf, size_t max) {
 static void detail_free(void *cls) {
     detail_stream *d = cls;
     loupe__snap_release(d->snap);
+    loupe__zread_free(&d->zr);
+    free(d->text);
     free(d);
 }
 
 static uint64_t detail_size(const loupe__snap *s, size_t after) {
     uint64_t n = 1 + s->head->len + (sizeof ", \"trials\": [" - 1) + (sizeof "], " - 1) + s->tail->len + 1;
-    for (size_t i = after; i < s->n_trials; i++) n += s->trials[i]->len + (i > after ? 2 : 0);
+    for (size_t i = after; i < s->n_trials; i++) n += trial_len(s, i) + (i > after ? 2 : 0);
     return n;
 }
 
@@ -612,8 +641,9 @@ int loupe__server_start(const loupe__server_config *cfg, loupe__server **out, ch
         rc = LOUPE_ENOMEM;
         goto fail;
     }
-    loupe__views_config vc = {srv->storage_url, srv->pool, srv->hub, srv->cfg.poll_ms,
-                              srv->cfg.ping_ms, srv->cfg.quiet};
+    loupe__views_config vc = {srv->storage_url, srv->pool,      srv->hub,
+                              srv->cfg.poll_ms, srv->cfg.ping_ms, srv->cfg.quiet,
+                              srv->cfg.json_budget};
     if ((rc = loupe__views_start(&vc, &srv->views, err, errcap))) goto fail;
 
     /* resolve the bind address (names like "localhost" too) */

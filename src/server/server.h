@@ -23,6 +23,7 @@ typedef struct loupe__server_config {
     size_t max_body;   /* JSON request limit in bytes; 0 = 1 MiB */
     size_t max_upload; /* artifact upload limit in bytes; 0 = 128 MiB (upstream's) */
     int poll_ms;       /* storage change poll period; 0 = 25 ms */
+    size_t json_budget; /* trial JSON bytes a study keeps uncompressed; 0 = 16 MiB */
     int ping_ms;       /* SSE heartbeat; 0 = 15 s */
 } loupe__server_config;
 

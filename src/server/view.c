@@ -7,7 +7,11 @@
  * trial's rendered JSON with the record it was rendered from. A finished
  * trial's record is shared between syncs, so a pointer comparison finds the
  * trials worth re-rendering; a byte comparison of the new JSON then decides
- * whether subscribers hear about it.
+ * whether subscribers hear about it. Finished trials are never looked at
+ * again: a refresh walks the new and the still unfinished trials (`open`),
+ * and counts, datetimes and aggregates of the finished ones are kept folded.
+ * Past cfg.json_budget bytes of JSON, the oldest blocks of LOUPE__ZB finished
+ * trials are sealed (deflated); the best trial(s) keep a plain copy.
  */
 #include "server/view.h"
 
@@ -22,6 +26,7 @@
 #include "server/agg.h"
 #include "server/extras.h"
 #include "server/jsonw.h"
+#include "server/zjson.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
 
@@ -53,7 +58,15 @@ void loupe__snap_release(loupe__snap *s) {
     loupe__blob_release(s->tail);
     for (size_t i = 0; s->trials && i < s->n_trials; i++) loupe__blob_release(s->trials[i]);
     free(s->trials);
+    for (size_t i = 0; s->blocks && i < s->n_blocks; i++) loupe__zblock_release(s->blocks[i]);
+    free(s->blocks);
     free(s);
+}
+
+loupe__blob *loupe__snap_trial(const loupe__snap *s, size_t i) {
+    if (s->trials[i]) return loupe__blob_retain(s->trials[i]);
+    const loupe__zblock *b = i / LOUPE__ZB < s->n_blocks ? s->blocks[i / LOUPE__ZB] : NULL;
+    return b ? loupe__zblock_trial(b, i % LOUPE__ZB) : NULL;
 }
 
 static loupe__snap *snap_retain(loupe__snap *s) {
@@ -73,10 +86,20 @@ typedef struct view {
     loupe__shared_list *sl;           /* the current trials; list == sl->list */
     loupe_trial_list *list;
     size_t n;                         /* trials in list */
-    loupe__blob **tjson;              /* full: JSON per index */
+    loupe__blob **tjson;              /* full: JSON per index; NULL inside a sealed block
+                                       * unless kept in `cached` */
     const loupe_frozen_trial **seen;  /* full: the record each JSON was rendered from */
+    loupe__zblock **blocks;           /* full: sealed (compressed) blocks, by index / LOUPE__ZB */
+    size_t seal_from;                 /* no block below this one waits to be sealed */
+    size_t raw_bytes;                 /* JSON bytes kept uncompressed (cached copies aside) */
+    size_t *cached;                   /* indices in sealed blocks whose JSON is also kept */
+    size_t n_cached, alloc_cached;
     size_t alloc;
     unsigned char *folded;            /* finished trial folded into fin */
+    size_t *open;                     /* indices of the unfinished trials, ascending */
+    size_t n_open, alloc_open;
+    int64_t fin_counts[5];            /* counts and datetimes of the folded trials */
+    int64_t fin_dt_start, fin_dt_last;
     loupe__study_extras extras;
     uint64_t sig;                     /* hash of the study attrs behind extras and head */
     int have_sig;
@@ -116,6 +139,7 @@ struct loupe__views {
     uint64_t last_dv;
     int have_dv;
     loupe__blob *pending_studies; /* a studies event held back by the rate limit */
+    loupe__zctx zc;               /* the compressor of sealed blocks */
     int64_t last_studies_event_us;
 };
 
@@ -128,7 +152,11 @@ static void view_free(view *w) {
     for (size_t i = 0; w->tjson && i < w->n; i++) loupe__blob_release(w->tjson[i]);
     free(w->tjson);
     free(w->seen);
+    for (size_t i = 0; w->blocks && i < w->alloc / LOUPE__ZB + 1; i++) loupe__zblock_release(w->blocks[i]);
+    free(w->blocks);
+    free(w->cached);
     free(w->folded);
+    free(w->open);
     loupe__extras_free(&w->extras);
     loupe__agg_free(&w->fin);
     free(w->front);
@@ -201,6 +229,11 @@ static int grow(view *w, size_t n) {
         if (!s) return LOUPE_ENOMEM;
         memset(s + w->alloc, 0, (na - w->alloc) * sizeof *s);
         w->seen = s;
+        size_t ob = w->alloc / LOUPE__ZB + 1, nb = na / LOUPE__ZB + 1;
+        loupe__zblock **z = realloc(w->blocks, nb * sizeof *z);
+        if (!z) return LOUPE_ENOMEM;
+        memset(z + ob, 0, (nb - ob) * sizeof *z);
+        w->blocks = z;
     }
     w->alloc = na;
     return LOUPE_OK;
@@ -212,11 +245,14 @@ static int make_full(view *w) {
     size_t na = w->alloc ? w->alloc : 64;
     w->tjson = calloc(na, sizeof *w->tjson);
     w->seen = calloc(na, sizeof *w->seen);
-    if (!w->tjson || !w->seen) {
+    w->blocks = calloc(na / LOUPE__ZB + 1, sizeof *w->blocks);
+    if (!w->tjson || !w->seen || !w->blocks) {
         free(w->tjson);
         free(w->seen);
+        free(w->blocks);
         w->tjson = NULL;
         w->seen = NULL;
+        w->blocks = NULL;
         return LOUPE_ENOMEM;
     }
     if (!w->alloc) {
@@ -284,6 +320,118 @@ static loupe__blob *render_trial(const view *w, const loupe_frozen_trial *t) {
     return blob_from(&b);
 }
 
+/* ------------------------------------------------------------ sealed blocks */
+
+/* The default of the trial JSON a study keeps uncompressed before it seals
+ * its oldest blocks (views_config.json_budget): ~14,000 trials of the
+ * benchmark's shape. Below it a full response is a copy; above it, inflating
+ * the older trials costs a few ms per MB. */
+#define DEFAULT_JSON_BUDGET ((size_t)16 << 20)
+
+static int push_index(size_t **a, size_t *n, size_t *alloc, size_t i) {
+    if (*n == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 16;
+        size_t *p = realloc(*a, na * sizeof *p);
+        if (!p) return LOUPE_ENOMEM;
+        *a = p;
+        *alloc = na;
+    }
+    (*a)[(*n)++] = i;
+    return LOUPE_OK;
+}
+
+/* The best trial(s) keep their JSON uncompressed: the tail embeds them. */
+static int pinned(const view *w, size_t i) {
+    if (w->n_directions == 1) return w->best >= 0 && (size_t)w->best == i;
+    size_t lo = 0, hi = w->n_front; /* the front is sorted by index */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->front[mid] == i) return 1;
+        if (w->front[mid] < i) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
+
+/* The JSON of trial i (borrowed): its blob, or inflated from its sealed block
+ * and kept until drop_cached. NULL when out of memory. */
+static loupe__blob *trial_blob(view *w, size_t i) {
+    if (w->tjson[i]) return w->tjson[i];
+    const loupe__zblock *b = w->blocks[i / LOUPE__ZB];
+    if (!b) return NULL;
+    loupe__blob *t = loupe__zblock_trial(b, i % LOUPE__ZB);
+    if (!t || push_index(&w->cached, &w->n_cached, &w->alloc_cached, i)) {
+        loupe__blob_release(t);
+        return NULL;
+    }
+    w->tjson[i] = t;
+    return t;
+}
+
+/* Frees the kept copies of sealed trials that are no longer best. */
+static void drop_cached(view *w) {
+    size_t k = 0;
+    for (size_t j = 0; j < w->n_cached; j++) {
+        size_t i = w->cached[j];
+        if (!w->blocks[i / LOUPE__ZB] || !w->tjson[i]) continue; /* unsealed: a live blob now */
+        if (pinned(w, i)) {
+            w->cached[k++] = i;
+            continue;
+        }
+        loupe__blob_release(w->tjson[i]);
+        w->tjson[i] = NULL;
+    }
+    w->n_cached = k;
+}
+
+/* Turns block b back into one blob per trial (to re-render some of them). */
+static int unseal(view *w, size_t b) {
+    loupe__zblock *z = w->blocks[b];
+    if (!z) return LOUPE_OK;
+    char *text = malloc(z->raw_len ? z->raw_len : 1);
+    loupe__zread r = {0};
+    int rc = text && loupe__zblock_inflate(&r, z, text) == 0 ? LOUPE_OK : LOUPE_ENOMEM;
+    loupe__zread_free(&r);
+    for (size_t k = 0; !rc && k < LOUPE__ZB; k++) {
+        size_t i = b * LOUPE__ZB + k;
+        w->raw_bytes += loupe__zblock_trial_len(z, k);
+        if (w->tjson[i]) continue; /* a cached copy becomes the live one */
+        if (!(w->tjson[i] = loupe__blob_new(text + z->off[k], loupe__zblock_trial_len(z, k)))) rc = LOUPE_ENOMEM;
+    }
+    free(text);
+    if (rc) return rc;
+    loupe__zblock_release(z);
+    w->blocks[b] = NULL;
+    if (b < w->seal_from) w->seal_from = b;
+    return LOUPE_OK;
+}
+
+/* Seals block b when the study keeps more than cfg.json_budget bytes of
+ * JSON uncompressed, all the block's trials are finished and rendered, and at
+ * least one more full block follows it. Blocks are sealed oldest first, so
+ * the newest trials stay uncompressed: incremental polls and small studies
+ * never pay for inflating. */
+static int try_seal(loupe__views *v, view *w, size_t b) {
+    if (w->blocks[b] || (b + 2) * LOUPE__ZB > w->n || w->raw_bytes <= v->cfg.json_budget) return LOUPE_OK;
+    for (size_t k = 0; k < LOUPE__ZB; k++) {
+        size_t i = b * LOUPE__ZB + k;
+        if (!w->tjson[i] || w->seen[i] != loupe_trial_list_at(w->list, i) ||
+            !loupe_trial_state_is_finished(w->seen[i]->state))
+            return LOUPE_OK;
+    }
+    loupe__zblock *z = loupe__zblock_seal(&v->zc, &w->tjson[b * LOUPE__ZB]);
+    if (!z) return LOUPE_ENOMEM;
+    w->blocks[b] = z;
+    for (size_t k = 0; k < LOUPE__ZB; k++) {
+        size_t i = b * LOUPE__ZB + k;
+        w->raw_bytes -= w->tjson[i]->len;
+        if (pinned(w, i) && push_index(&w->cached, &w->n_cached, &w->alloc_cached, i) == LOUPE_OK) continue;
+        loupe__blob_release(w->tjson[i]);
+        w->tjson[i] = NULL;
+    }
+    return LOUPE_OK;
+}
+
 static void put_directions(loupe__buf *b, const view *w) {
     loupe__buf_putc(b, '[');
     for (size_t i = 0; i < w->n_directions; i++)
@@ -301,9 +449,8 @@ static int cmp_i64(const void *a, const void *b) {
 static loupe__blob *render_tail(view *w) {
     loupe__agg cur;
     if (loupe__agg_copy(&cur, &w->fin)) return NULL;
-    for (size_t i = 0; i < w->n; i++) {
-        const loupe_frozen_trial *t = loupe_trial_list_at(w->list, i);
-        if (!w->folded[i] && loupe__agg_fold(&cur, t)) {
+    for (size_t j = 0; j < w->n_open; j++) {
+        if (loupe__agg_fold(&cur, loupe_trial_list_at(w->list, w->open[j]))) {
             loupe__agg_free(&cur);
             return NULL;
         }
@@ -329,18 +476,21 @@ static loupe__blob *render_tail(view *w) {
         if (nums) qsort(nums, nn, sizeof *nums, cmp_i64);
         for (size_t i = 0; i < nn; i++) {
             if (i) loupe__buf_puts(&b, ", ");
-            loupe__blob *tj = w->tjson[nums[i]];
+            loupe__blob *tj = trial_blob(w, (size_t)nums[i]);
             if (tj) loupe__buf_append(&b, tj->data, tj->len);
+            else b.failed = 1;
         }
         free(nums);
     } else if (w->n_directions == 1) {
-        if (w->best >= 0 && w->tjson[w->best])
-            loupe__buf_append(&b, w->tjson[w->best]->data, w->tjson[w->best]->len);
+        loupe__blob *tj = w->best >= 0 ? trial_blob(w, (size_t)w->best) : NULL;
+        if (tj) loupe__buf_append(&b, tj->data, tj->len);
+        else if (w->best >= 0) b.failed = 1;
     } else {
         for (size_t i = 0; i < w->n_front; i++) {
             if (i) loupe__buf_puts(&b, ", ");
-            loupe__blob *tj = w->tjson[w->front[i]];
+            loupe__blob *tj = trial_blob(w, w->front[i]);
             if (tj) loupe__buf_append(&b, tj->data, tj->len);
+            else b.failed = 1;
         }
     }
     loupe__buf_puts(&b, "], \"intersection_search_space\": ");
@@ -370,16 +520,18 @@ static loupe__blob *render_tail(view *w) {
         loupe__buf_puts(&b, ", \"preferences\": ");
         loupe__buf_puts(&b, w->extras.preferences_json);
         loupe__buf_puts(&b, ", \"skipped_trial_numbers\": [");
-        size_t cnt = 0;
-        for (size_t i = 0; i < w->n; i++) {
-            int64_t tid = loupe_trial_list_at(w->list, i)->trial_id;
-            for (size_t j = 0; j < w->extras.n_skipped; j++)
-                if (w->extras.skipped_ids[j] == tid) {
-                    loupe__buf_printf(&b, "%s%lld", cnt++ ? ", " : "",
-                                      (long long)loupe_trial_list_at(w->list, i)->number);
-                    break;
-                }
+        /* the skipped trials of this study, once each, by number */
+        int64_t *nums = malloc((w->extras.n_skipped ? w->extras.n_skipped : 1) * sizeof *nums);
+        size_t nn = 0;
+        for (size_t j = 0; nums && j < w->extras.n_skipped; j++) {
+            ptrdiff_t k = find_by_id(w->list, w->extras.skipped_ids[j]);
+            if (k >= 0) nums[nn++] = loupe_trial_list_at(w->list, (size_t)k)->number;
         }
+        if (!nums) b.failed = 1;
+        else qsort(nums, nn, sizeof *nums, cmp_i64);
+        for (size_t j = 0; j < nn; j++)
+            if (!j || nums[j] != nums[j - 1]) loupe__buf_printf(&b, "%s%lld", j ? ", " : "", (long long)nums[j]);
+        free(nums);
         loupe__buf_putc(&b, ']');
     }
     loupe__buf_puts(&b, ", \"plotly_graph_objects\": ");
@@ -477,9 +629,12 @@ static loupe__snap *build_snap(const view *w) {
         s->head = loupe__blob_retain(w->head);
         s->tail = loupe__blob_retain(w->tail);
         s->trials = malloc((n ? n : 1) * sizeof *s->trials);
-        if (!s->trials) goto oom;
+        s->blocks = calloc(n / LOUPE__ZB + 1, sizeof *s->blocks);
+        if (!s->trials || !s->blocks) goto oom;
         for (size_t i = 0; i < n; i++) s->trials[i] = loupe__blob_retain(w->tjson[i]);
         s->n_trials = n;
+        for (size_t b = 0; b < n / LOUPE__ZB; b++) s->blocks[b] = loupe__zblock_retain(w->blocks[b]);
+        s->n_blocks = n / LOUPE__ZB;
     }
     return s;
 oom:
@@ -502,7 +657,7 @@ static view *view_new(loupe_storage *storage, const loupe_study_summary *s, int 
     }
     w->study_id = s->study_id;
     w->best = -1;
-    w->dt_start = w->dt_last = -1;
+    w->dt_start = w->dt_last = w->fin_dt_start = w->fin_dt_last = -1;
     w->name = strdup(s->name);
     w->directions = malloc((s->n_directions ? s->n_directions : 1) * sizeof *w->directions);
     if (!w->name || !w->directions) {
@@ -526,9 +681,59 @@ static void publish_event(loupe__views *v, int64_t study_id, const char *event, 
     loupe__buf_free(b);
 }
 
+/* Renders trial i again; when its JSON changed and the view was already full,
+ * appends it to the "trials" event in ev. */
+static int rerender(view *w, size_t i, int was_full, loupe__buf *ev, size_t *n_ev) {
+    const loupe_frozen_trial *t = loupe_trial_list_at(w->list, i);
+    loupe__blob *nb = render_trial(w, t);
+    if (!nb) return LOUPE_ENOMEM;
+    w->seen[i] = t;
+    if (loupe__blob_equal(nb, w->tjson[i])) {
+        loupe__blob_release(nb);
+        return LOUPE_OK;
+    }
+    w->raw_bytes += nb->len - (w->tjson[i] ? w->tjson[i]->len : 0);
+    loupe__blob_release(w->tjson[i]);
+    w->tjson[i] = nb;
+    if (was_full) {
+        loupe__buf_puts(ev, (*n_ev)++ ? ", " : "");
+        loupe__buf_append(ev, nb->data, nb->len);
+    }
+    return LOUPE_OK;
+}
+
+/* Re-renders the trials whose note or legacy artifacts differ between the old
+ * and the new study attrs: a merge of the two sorted per-trial lists, so the
+ * cost follows the annotated trials, not the study size. */
+static int rerender_extras(view *w, const loupe__study_extras *old, int was_full, loupe__buf *ev, size_t *n_ev) {
+    const loupe__study_extras *nw = &w->extras;
+    size_t a = 0, b = 0;
+    while (a < old->n_trials || b < nw->n_trials) {
+        int64_t id;
+        if (b >= nw->n_trials || (a < old->n_trials && old->trials[a].trial_id < nw->trials[b].trial_id))
+            id = old->trials[a++].trial_id;
+        else if (a >= old->n_trials || nw->trials[b].trial_id < old->trials[a].trial_id)
+            id = nw->trials[b++].trial_id;
+        else
+            id = (a++, nw->trials[b++].trial_id);
+        if (!loupe__extras_trial_differs(loupe__extras_find(old, id), loupe__extras_find(nw, id))) continue;
+        ptrdiff_t i = find_by_id(w->list, id);
+        if (i < 0) continue;
+        int rc = unseal(w, (size_t)i / LOUPE__ZB);
+        if (!rc) rc = rerender(w, (size_t)i, was_full, ev, n_ev);
+        if (rc) return rc;
+    }
+    return LOUPE_OK;
+}
+
 /* Brings one view up to date and sends its events; sets *changed when its
  * snapshot must be rebuilt. On error the view is unchanged, unless *broken is
- * set (then it is half updated and must be dropped). */
+ * set (then it is half updated and must be dropped).
+ *
+ * Finished trials never change, so the work per refresh follows the new and
+ * the still unfinished trials (w->open), not the study size: they are folded
+ * into the derived data once, rendered once, and sealed into compressed
+ * blocks. */
 static int refresh_view(loupe__views *v, view *w, const loupe_study_summary *s, int want_full,
                         int *changed, int *broken) {
     int rc;
@@ -570,81 +775,82 @@ static int refresh_view(loupe__views *v, view *w, const loupe_study_summary *s, 
     size_t old_n = w->n;
     w->n = n;
 
-    /* fold newly finished trials */
+    /* the trials that may have changed: the unfinished ones, then the new ones */
+    size_t *cand = w->open, n_cand = w->n_open;
+    w->open = NULL;
+    w->n_open = w->alloc_open = 0;
     int trials_changed = n != old_n;
-    for (size_t i = 0; i < n; i++) {
-        const loupe_frozen_trial *t = loupe_trial_list_at(w->list, i);
-        if (!trials_changed && loupe_trial_list_at(old_list, i) != t) trials_changed = 1;
-        if (!w->folded[i] && loupe_trial_state_is_finished(t->state)) {
-            if ((rc = loupe__agg_fold(&w->fin, t))) goto fail_restore;
-            w->folded[i] = 1;
-            fold_best(w, i);
-        }
-    }
     memset(w->counts, 0, sizeof w->counts);
     w->dt_start = w->dt_last = -1;
-    for (size_t i = 0; i < n; i++) {
-        const loupe_frozen_trial *t = loupe_trial_list_at(w->list, i);
-        if ((unsigned)t->state < 5) w->counts[t->state]++;
-        if (t->datetime_start_us >= 0 && (w->dt_start < 0 || t->datetime_start_us < w->dt_start))
-            w->dt_start = t->datetime_start_us;
-        if (t->datetime_start_us > w->dt_last) w->dt_last = t->datetime_start_us;
-        if (t->datetime_complete_us > w->dt_last) w->dt_last = t->datetime_complete_us;
-    }
-
-    /* trial JSON: re-render what may have changed, remember what did */
     loupe__buf ev;
     loupe__buf_init(&ev, 0);
     size_t n_ev = 0;
-    int render_all = w->full && !was_full;
-    if (w->full && (trials_changed || attrs_changed || render_all)) {
-        for (size_t i = 0; i < n; i++) {
-            const loupe_frozen_trial *t = loupe_trial_list_at(w->list, i);
-            int redo = render_all || !w->tjson[i] || w->seen[i] != t;
-            if (!redo && attrs_changed) {
-                const loupe__trial_extra *a = have_old ? loupe__extras_find(&old, t->trial_id) : NULL;
-                const loupe__trial_extra *b = loupe__extras_find(&w->extras, t->trial_id);
-                redo = !have_old || loupe__extras_trial_differs(a, b);
-            }
-            if (!redo) continue;
-            loupe__blob *nb = render_trial(w, t);
-            if (!nb) {
-                rc = LOUPE_ENOMEM;
-                loupe__buf_free(&ev);
-                goto fail_restore;
-            }
-            w->seen[i] = t;
-            if (loupe__blob_equal(nb, w->tjson[i])) {
-                loupe__blob_release(nb);
-                continue;
-            }
-            loupe__blob_release(w->tjson[i]);
-            w->tjson[i] = nb;
-            if (was_full) {
-                loupe__buf_puts(&ev, n_ev++ ? ", " : "");
-                loupe__buf_append(&ev, nb->data, nb->len);
-            }
+    for (size_t j = 0; j < n_cand + (n - old_n); j++) {
+        size_t i = j < n_cand ? cand[j] : old_n + (j - n_cand);
+        const loupe_frozen_trial *t = loupe_trial_list_at(w->list, i);
+        if (i < old_n && loupe_trial_list_at(old_list, i) != t) trials_changed = 1;
+        int fin = loupe_trial_state_is_finished(t->state);
+        if (fin) {
+            if ((rc = loupe__agg_fold(&w->fin, t))) goto fail_ev;
+            w->folded[i] = 1;
+            fold_best(w, i);
+        } else if ((rc = push_index(&w->open, &w->n_open, &w->alloc_open, i))) {
+            goto fail_ev;
         }
+        int64_t *cnt = fin ? w->fin_counts : w->counts;
+        int64_t *st = fin ? &w->fin_dt_start : &w->dt_start, *last = fin ? &w->fin_dt_last : &w->dt_last;
+        if ((unsigned)t->state < 5) cnt[t->state]++;
+        if (t->datetime_start_us >= 0 && (*st < 0 || t->datetime_start_us < *st)) *st = t->datetime_start_us;
+        if (t->datetime_start_us > *last) *last = t->datetime_start_us;
+        if (t->datetime_complete_us > *last) *last = t->datetime_complete_us;
+    }
+    /* the open trials' figures go on top of the finished ones' (updated above) */
+    for (int k = 0; k < 5; k++) w->counts[k] += w->fin_counts[k];
+    if (w->fin_dt_start >= 0 && (w->dt_start < 0 || w->fin_dt_start < w->dt_start)) w->dt_start = w->fin_dt_start;
+    if (w->fin_dt_last > w->dt_last) w->dt_last = w->fin_dt_last;
+
+    /* trial JSON: re-render what may have changed, remember what did */
+    int render_all = w->full && !was_full;
+    if (render_all) {
+        for (size_t i = 0; i < n; i++) {
+            if ((rc = rerender(w, i, 0, &ev, &n_ev))) goto fail_ev;
+            /* seal as we go: the whole study's JSON is never uncompressed at once */
+            if ((i + 1) % LOUPE__ZB == 0 && (rc = try_seal(v, w, i / LOUPE__ZB))) goto fail_ev;
+        }
+    } else if (w->full) {
+        for (size_t j = 0; j < n_cand + (n - old_n); j++) {
+            size_t i = j < n_cand ? cand[j] : old_n + (j - n_cand);
+            if (w->tjson[i] && w->seen[i] == loupe_trial_list_at(w->list, i)) continue;
+            if ((rc = rerender(w, i, was_full, &ev, &n_ev))) goto fail_ev;
+        }
+        if (attrs_changed && have_old && (rc = rerender_extras(w, &old, was_full, &ev, &n_ev))) goto fail_ev;
+    }
+    if (w->full) {
+        size_t b = w->seal_from, first = SIZE_MAX;
+        for (; (b + 2) * LOUPE__ZB <= n && w->raw_bytes > v->cfg.json_budget; b++) {
+            if (!w->blocks[b] && (rc = try_seal(v, w, b))) goto fail_ev;
+            if (!w->blocks[b] && first == SIZE_MAX) first = b;
+        }
+        w->seal_from = first == SIZE_MAX ? b : first;
     }
     int tail_changed = 0, head_changed = 0, summary_changed = 0;
     if (trials_changed || attrs_changed || render_all || !w->summary) {
         loupe__blob *sum = render_summary(w, s);
         if (!sum) {
             rc = LOUPE_ENOMEM;
-            loupe__buf_free(&ev);
-            goto fail_restore;
+            goto fail_ev;
         }
         summary_changed = !loupe__blob_equal(sum, w->summary);
         loupe__blob_release(w->summary);
         w->summary = sum;
         if (w->full) {
             loupe__blob *head = render_head(w, s), *tail = render_tail(w);
+            drop_cached(w);
             if (!head || !tail) {
                 loupe__blob_release(head);
                 loupe__blob_release(tail);
                 rc = LOUPE_ENOMEM;
-                loupe__buf_free(&ev);
-                goto fail_restore;
+                goto fail_ev;
             }
             head_changed = !loupe__blob_equal(head, w->head);
             tail_changed = !loupe__blob_equal(tail, w->tail);
@@ -654,6 +860,7 @@ static int refresh_view(loupe__views *v, view *w, const loupe_study_summary *s, 
             w->tail = tail;
         }
     }
+    free(cand);
     if (attrs_changed && have_old) loupe__extras_free(&old);
     w->sig = sig;
     w->have_sig = 1;
@@ -681,8 +888,10 @@ static int refresh_view(loupe__views *v, view *w, const loupe_study_summary *s, 
     *changed = trials_changed || attrs_changed || render_all || summary_changed || !w->snap;
     return LOUPE_OK;
 
-fail_restore:
+fail_ev:
+    loupe__buf_free(&ev);
     /* half updated: the caller drops the view and rebuilds it */
+    free(cand);
     if (attrs_changed && have_old) loupe__extras_free(&old);
     sl_release(old_sl);
     *broken = 1;
@@ -717,7 +926,7 @@ static void refresh(loupe__views *v, loupe_storage *storage) {
     size_t n_wants = 0;
     int64_t *wants = take_wants(v, &n_wants);
     loupe_study_list *list = NULL;
-    int rc = loupe_storage_list_studies(storage, &list);
+    int rc = loupe_storage_list_study_heads(storage, &list);
     if (rc) {
         set_error(v, "cannot list studies: %s%s", loupe_storage_errmsg(storage), "");
         v->have_dv = 0; /* retry at the next poll */
@@ -937,6 +1146,7 @@ int loupe__views_start(const loupe__views_config *cfg, loupe__views **out, char 
     v->cfg = *cfg;
     if (v->cfg.poll_ms <= 0) v->cfg.poll_ms = 25;
     if (v->cfg.ping_ms <= 0) v->cfg.ping_ms = 15000;
+    if (!v->cfg.json_budget) v->cfg.json_budget = DEFAULT_JSON_BUDGET;
     pthread_mutex_init(&v->m, NULL);
     pthread_cond_init(&v->cv, NULL);
     pthread_rwlock_init(&v->rw, NULL);
@@ -974,6 +1184,7 @@ void loupe__views_stop(loupe__views *v) {
     free(v->snaps);
     loupe__blob_release(v->studies);
     loupe__blob_release(v->pending_studies);
+    loupe__zctx_free(&v->zc);
     free(v->want_full);
     loupe_storage_close(v->storage);
     pthread_mutex_destroy(&v->m);
@@ -1081,8 +1292,11 @@ int loupe__views_find_trial(loupe__views *v, int64_t trial_id, int64_t *study_id
 char *loupe__views_trial_json(loupe__views *v, int64_t study_id, int64_t number) {
     loupe__snap *s = loupe__views_study(v, study_id, 1);
     char *r = NULL;
-    if (s && number >= 0 && (size_t)number < s->n_trials && s->trials[number])
-        r = strdup(s->trials[number]->data);
+    if (s && number >= 0 && (size_t)number < s->n_trials) {
+        loupe__blob *t = loupe__snap_trial(s, (size_t)number);
+        if (t) r = strdup(t->data);
+        loupe__blob_release(t);
+    }
     loupe__snap_release(s);
     return r;
 }

@@ -2,10 +2,13 @@
  * view.h -- the server's live picture of the storage. One watcher thread owns
  * a storage handle (or borrows the pool's only handle for ":memory:"), polls
  * loupe_storage_data_version() every few milliseconds and, on any change by
- * any process, re-syncs every study (new and unfinished trials only), updates
- * the derived data incrementally, re-renders only the trial JSON that changed,
- * publishes immutable snapshots for request threads, and sends the changes to
- * SSE subscribers. Request threads never touch the watcher's storage handle.
+ * any process, lists the studies without trial aggregates
+ * (loupe_storage_list_study_heads), re-syncs every study (new and unfinished
+ * trials only), updates the derived data incrementally, re-renders only the
+ * trial JSON that changed, seals older finished trials' JSON into compressed
+ * blocks (zjson.h) past a budget, publishes immutable snapshots for request
+ * threads, and sends the changes to SSE subscribers. Request threads never
+ * touch the watcher's storage handle.
  */
 #ifndef LOUPE_SERVER_VIEW_H
 #define LOUPE_SERVER_VIEW_H
@@ -18,6 +21,7 @@
 #include "server/blob.h"
 #include "server/pool.h"
 #include "server/sse.h"
+#include "server/zjson.h"
 
 /* A trial list shared by the watcher and the snapshots built from it. */
 typedef struct loupe__shared_list {
@@ -43,13 +47,20 @@ typedef struct loupe__snap {
     int64_t counts[5];
     int is_preferential;
     /* full studies only: "name" .. "artifacts" and "best_trials" .. the end of
-     * GET /api/studies/:id (without braces), and each trial's JSON by number */
+     * GET /api/studies/:id (without braces), and each trial's JSON by number:
+     * trials[i], or when that is NULL, trial i % LOUPE__ZB of the compressed
+     * blocks[i / LOUPE__ZB] */
     loupe__blob *head, *tail;
     loupe__blob **trials;
     size_t n_trials;
+    loupe__zblock **blocks;
+    size_t n_blocks;
 } loupe__snap;
 
 void loupe__snap_release(loupe__snap *s);
+/* Trial i's JSON of a full snapshot (retained, inflated when sealed); NULL
+ * when out of memory. */
+loupe__blob *loupe__snap_trial(const loupe__snap *s, size_t i);
 
 typedef struct loupe__views loupe__views;
 
@@ -60,6 +71,7 @@ typedef struct loupe__views_config {
     int poll_ms;       /* data_version poll period; default 25 */
     int ping_ms;       /* SSE heartbeat period; default 15000 */
     int quiet;         /* no warnings on stderr */
+    size_t json_budget; /* trial JSON bytes a study keeps uncompressed; 0 = 16 MiB */
 } loupe__views_config;
 
 /* Starts the watcher. On failure returns a status with a message in err. */

@@ -392,7 +392,7 @@ static int mem_get_study(loupe_storage *s, int64_t study_id, loupe__study_info *
     return LOUPE_OK;
 }
 
-static int mem_list_studies(loupe_storage *s, loupe_study_list **out) {
+static int mem_list(loupe_storage *s, int bare, loupe_study_list **out) {
     mem_storage *m = (mem_storage *)s;
     *out = NULL;
     loupe_study_list *list = loupe__study_list_new();
@@ -400,13 +400,13 @@ static int mem_list_studies(loupe_storage *s, loupe_study_list **out) {
     for (size_t i = 0; i < m->n_studies; i++) {
         const mem_study *st = m->studies[i];
         int64_t start = -1;
-        for (size_t t = 0; t < st->n_trials; t++) {
+        for (size_t t = 0; !bare && t < st->n_trials; t++) {
             int64_t d = st->trials[t]->t.datetime_start_us;
             if (d >= 0 && (start < 0 || d < start)) start = d;
         }
         loupe__study_info info;
         if (fill_info(st, &info)) goto fail;
-        if (loupe__study_list_push(list, &info, (int64_t)st->n_trials, start) != LOUPE_OK) {
+        if (loupe__study_list_push(list, &info, bare ? -1 : (int64_t)st->n_trials, start) != LOUPE_OK) {
             loupe__study_info_free(&info);
             goto fail;
         }
@@ -417,6 +417,10 @@ fail:
     loupe_study_list_free(list);
     return oom(m);
 }
+
+static int mem_list_studies(loupe_storage *s, loupe_study_list **out) { return mem_list(s, 0, out); }
+
+static int mem_list_study_heads(loupe_storage *s, loupe_study_list **out) { return mem_list(s, 1, out); }
 
 static int mem_set_study_attrs(loupe_storage *s, int64_t study_id, int system, size_t n,
                                const loupe_attr *attrs, const loupe_attr *guard) {
@@ -739,6 +743,7 @@ static const loupe__storage_ops memory_ops = {
     .find_study = mem_find_study,
     .get_study = mem_get_study,
     .list_studies = mem_list_studies,
+    .list_study_heads = mem_list_study_heads,
     .set_study_attrs = mem_set_study_attrs,
     .create_trial = mem_create_trial,
     .claim_waiting_trial = mem_claim_waiting_trial,

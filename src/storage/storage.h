@@ -73,6 +73,9 @@ typedef struct loupe__storage_ops {
     int (*get_study)(loupe_storage *s, int64_t study_id, loupe__study_info *out);
     /* All studies by study_id, with n_trials and the earliest datetime_start. */
     int (*list_studies)(loupe_storage *s, loupe_study_list **out);
+    /* As list_studies without reading the trials table: n_trials and the
+     * earliest datetime_start are -1 (loupe_storage_list_study_heads). */
+    int (*list_study_heads)(loupe_storage *s, loupe_study_list **out);
     /* Upserts several study attributes in one transaction (system != 0 selects
      * the system table). LOUPE_ENOTFOUND for an unknown study. With guard
      * non-NULL the write happens only if, inside that transaction, the same

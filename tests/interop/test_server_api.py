@@ -2,7 +2,8 @@
 """test_server_api.py -- the `loupe dashboard` REST API against a real server on
 a loopback port with a real SQLite storage: optuna-dashboard 0.20's exact
 responses for the fixture database (tests/data/fixtures/README.md section 2.1),
-every endpoint and its error responses, artifacts, live updates (SSE), and the
+every endpoint and its error responses, artifacts, live updates (SSE), trial JSON kept
+compressed (--uncompressed-mb 0) served byte for byte, and the
 security checks. Standard library only; run by test_server_api.sh.
 
 Usage: test_server_api.py LOUPE_BIN FIXTURE_DB WORKDIR SERVER_DATA_DIR
@@ -386,6 +387,42 @@ def test_preferential(s, db):
     s.reason("PUT", "/api/studies/1/preference_feedback_component", {"output_type": "video"})
 
 
+def test_sealed_blocks(db):
+    """--uncompressed-mb 0: finished trials' JSON kept compressed is served byte for byte as a
+    server that keeps it plain serves it (full detail, every ?after= around block edges)."""
+    con = sqlite3.connect(db)
+    dist = '{"name": "IntDistribution", "attributes": {"log": false, "step": 1, "low": 0, "high": 255}}'
+    (pid,) = con.execute("SELECT max(param_id) FROM trial_params").fetchone()
+    (vid,) = con.execute("SELECT max(trial_value_id) FROM trial_values").fetchone()
+    for i in range(300):
+        tid, num = 13 + i, 12 + i
+        con.execute("INSERT INTO trials VALUES (?, ?, 1, 'COMPLETE', ?, ?)",
+                    (tid, num, "2026-11-28 03:%02d:%02d.000000" % (i // 60, i % 60),
+                     "2026-11-28 03:%02d:%02d.500000" % (i // 60, i % 60)))
+        for k, name in enumerate("rgb"):
+            pid += 1
+            con.execute("INSERT INTO trial_params VALUES (?, ?, ?, ?, ?)", (pid, tid, name, float((i * (k + 3)) % 256), dist))
+        vid += 1
+        con.execute("INSERT INTO trial_values VALUES (?, ?, 0, ?, 'FINITE')", (vid, tid, -2.0 if num == 100 else float(i % 3)))
+    con.commit()
+    con.close()
+    plain, sealed = Server(db, "--quiet"), Server(db, "--quiet", "--uncompressed-mb", "0")
+    try:
+        paths = ["/api/studies", "/api/studies/1"] + ["/api/studies/1?after=%d" % k for k in
+                                                    (1, 63, 64, 65, 127, 128, 129, 200, 255, 256, 311, 312)]
+        for p in paths:
+            a, b = plain.req("GET", p), sealed.req("GET", p)
+            eq((b[0], b[1].get("content-length")), (a[0], a[1].get("content-length")), p)
+            assert a[2] == b[2], "%s differs between plain and sealed trial JSON" % p
+        d = json.loads(sealed.req("GET", "/api/studies/1")[2])
+        eq((len(d["trials"]), d["best_trials"][0]["number"]), (312, 100), "trials and best trial")
+        # blocks 1 and 2 (numbers 64..191) are sealed; block 0 holds the fixture's running trials
+        eq(d["trials"][150]["params"][0]["param_external_value"], "158", "a sealed trial's param")
+    finally:
+        plain.stop()
+        sealed.stop()
+
+
 def test_artifacts(db):
     art = os.path.join(WORK, "artifacts")
     os.makedirs(art, exist_ok=True)
@@ -637,6 +674,7 @@ def main():
     run("artifacts", test_artifacts, fresh_db("artifacts.db"))
     run("security", test_security, fresh_db("security.db"))
     run("sse", test_sse, fresh_db("sse.db"))
+    run("sealed_blocks", test_sealed_blocks, fresh_db("sealed.db"))
     failed = [n for n, ok in results if not ok]
     print("%d passed, %d failed%s" % (len(results) - len(failed), len(failed), (": " + ", ".join(failed)) if failed else ""))
     sys.exit(1 if failed else 0)
