@@ -192,23 +192,7 @@ static void test_list_studies(void **state) {
     assert_int_equal(sb->n_system_attrs, 1);
     assert_string_equal(sb->system_attrs[0].json, "[1, 2]");
     /* the same listing without the trial aggregates (what the dashboard polls) */
-    loupe_study_list *heads = NULL;
-    assert_int_equal(loupe_storage_list_study_heads(s, &heads), LOUPE_OK);
-    assert_int_equal(loupe_study_list_count(heads), loupe_study_list_count(list));
-    for (size_t i = 0; i < loupe_study_list_count(list); i++) {
-        const loupe_study_summary *x = loupe_study_list_at(list, i), *y = loupe_study_list_at(heads, i);
-        assert_int_equal(y->study_id, x->study_id);
-        assert_string_equal(y->name, x->name);
-        assert_int_equal(y->n_directions, x->n_directions);
-        for (size_t k = 0; k < x->n_directions; k++) assert_int_equal(y->directions[k], x->directions[k]);
-        assert_int_equal(y->n_user_attrs, x->n_user_attrs);
-        assert_int_equal(y->n_system_attrs, x->n_system_attrs);
-        for (size_t k = 0; k < x->n_system_attrs; k++)
-            assert_string_equal(y->system_attrs[k].json, x->system_attrs[k].json);
-        assert_int_equal(y->n_trials, -1);
-        assert_int_equal(y->datetime_start_us, -1);
-    }
-    loupe_study_list_free(heads);
+    tu_expect_heads_match(s, list);
     assert_int_equal(sc->study_id, c);
     assert_int_equal(sc->n_trials, 1);
     assert_int_equal(sc->datetime_start_us, -1);

@@ -177,3 +177,31 @@ loupe_distribution tu_cat_dist(size_t n, const char *const *choices) {
     loupe_distribution d = {LOUPE_DIST_CATEGORICAL, 0, 0, 0, 0, n, choices};
     return d;
 }
+
+void tu_expect_heads_match(loupe_storage *storage, const loupe_study_list *list) {
+    loupe_study_list *heads = NULL;
+    assert_int_equal(loupe_storage_list_study_heads(storage, &heads), LOUPE_OK);
+    assert_int_equal(loupe_study_list_count(heads), loupe_study_list_count(list));
+    for (size_t i = 0; i < loupe_study_list_count(list); i++) {
+        const loupe_study_summary *x = loupe_study_list_at(list, i);
+        const loupe_study_summary *y = loupe_study_list_at(heads, i);
+        assert_int_equal(y->study_id, x->study_id);
+        assert_string_equal(y->name, x->name);
+        assert_int_equal(y->n_directions, x->n_directions);
+        for (size_t k = 0; k < x->n_directions; k++)
+            assert_int_equal(y->directions[k], x->directions[k]);
+        assert_int_equal(y->n_user_attrs, x->n_user_attrs);
+        for (size_t k = 0; k < x->n_user_attrs; k++) {
+            assert_string_equal(y->user_attrs[k].key, x->user_attrs[k].key);
+            assert_string_equal(y->user_attrs[k].json, x->user_attrs[k].json);
+        }
+        assert_int_equal(y->n_system_attrs, x->n_system_attrs);
+        for (size_t k = 0; k < x->n_system_attrs; k++) {
+            assert_string_equal(y->system_attrs[k].key, x->system_attrs[k].key);
+            assert_string_equal(y->system_attrs[k].json, x->system_attrs[k].json);
+        }
+        assert_int_equal(y->n_trials, -1);
+        assert_int_equal(y->datetime_start_us, -1);
+    }
+    loupe_study_list_free(heads);
+}

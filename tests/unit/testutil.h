@@ -39,6 +39,10 @@ char *tu_sql_rows(const char *path, const char *sql);
 void tu_sql_expect(const char *path, const char *sql, const char *expected);
 void tu_sql_exec(const char *path, const char *sql);
 
+/* Fails the test unless loupe_storage_list_study_heads lists what list (from
+ * loupe_storage_list_studies) holds, minus the trial aggregates (-1). */
+void tu_expect_heads_match(loupe_storage *storage, const loupe_study_list *list);
+
 /* Distributions by value (categorical choices are borrowed). */
 loupe_distribution tu_float_dist(double low, double high, double step, int log);
 loupe_distribution tu_int_dist(double low, double high, double step, int log);
