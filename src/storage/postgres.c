@@ -18,6 +18,7 @@
 #include "core/distribution.h"
 #include "core/errors.h"
 #include "core/trial_rec.h"
+#include "storage/sql_common.h"
 #include "storage/postgres_internal.h"
 #include "util/buf.h"
 #include "util/timeutil.h"
@@ -779,22 +780,10 @@ static int set_study_attrs_body(pg_storage *s, void *vctx) {
     return rc;
 }
 
-static int check_attrs(pg_storage *s, const char *kind, size_t n, const loupe_attr *attrs) {
-    if (n && !attrs)
-        return loupe__error(&s->base, LOUPE_EINVAL, "%s attributes array is NULL", kind);
-    for (size_t i = 0; i < n; i++)
-        if (!attrs[i].key || !attrs[i].json)
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "%s attribute %zu lacks a key or value; give every attribute a key "
-                                "and a JSON value.",
-                                kind, i);
-    return LOUPE_OK;
-}
-
 static int pg_set_study_attrs(loupe_storage *base, int64_t study_id, int system, size_t n,
                               const loupe_attr *attrs, const loupe_attr *guard) {
     pg_storage *s = PG(base);
-    int rc = check_attrs(s, system ? "Study system" : "Study user", n, attrs);
+    int rc = loupe__check_attrs(&s->base, system ? "Study system" : "Study user", n, attrs);
     if (rc) return rc;
     if (guard && !guard->key)
         return loupe__error(base, LOUPE_EINVAL, "the guard attribute has no key");
@@ -803,46 +792,6 @@ static int pg_set_study_attrs(loupe_storage *base, int64_t study_id, int system,
 }
 
 /* ------------------------------------------------------------ trial writes */
-
-static int check_params(pg_storage *s, size_t n, const loupe_param *params) {
-    if (n && !params) return loupe__error(&s->base, LOUPE_EINVAL, "params array is NULL");
-    for (size_t i = 0; i < n; i++) {
-        const loupe_param *p = &params[i];
-        if (!p->name)
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "A param has no name; give every param a name.");
-        if ((unsigned)p->dist.kind > (unsigned)LOUPE_DIST_CATEGORICAL)
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "Param '%s' has an unknown distribution kind %d; use "
-                                "LOUPE_DIST_FLOAT, LOUPE_DIST_INT or LOUPE_DIST_CATEGORICAL.",
-                                p->name, (int)p->dist.kind);
-        if (p->dist.kind == LOUPE_DIST_CATEGORICAL && p->dist.n_choices > 0 && !p->dist.choices)
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "Param '%s' is categorical with %zu choices but no choices array.",
-                                p->name, p->dist.n_choices);
-        if (isnan(p->internal))
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "Param '%s' has the value NaN, which Optuna's schema cannot store.",
-                                p->name);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(params[j].name, p->name) == 0)
-                return loupe__error(&s->base, LOUPE_EINVAL,
-                                    "Param '%s' is given twice in one write; give each name once.",
-                                    p->name);
-    }
-    return LOUPE_OK;
-}
-
-static int check_values(pg_storage *s, size_t n, const double *values) {
-    if (n && !values) return loupe__error(&s->base, LOUPE_EINVAL, "values array is NULL");
-    for (size_t i = 0; i < n; i++)
-        if (isnan(values[i]))
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "Objective value %zu is NaN; Optuna stores no NaN values (tell the "
-                                "trial FAIL instead).",
-                                i);
-    return LOUPE_OK;
-}
 
 /* Checks every param against the study's first distribution of its name and
  * that the trial does not have it yet. */
@@ -970,11 +919,7 @@ static int pg_create_trial(loupe_storage *base, int64_t study_id, const loupe_fr
             return loupe__error(base, LOUPE_EINVAL,
                                 "Unknown trial state %d; use a loupe_trial_state value.",
                                 (int)tmpl->state);
-        if ((rc = check_params(s, tmpl->n_params, tmpl->params)) ||
-            (rc = check_attrs(s, "Trial user", tmpl->n_user_attrs, tmpl->user_attrs)) ||
-            (rc = check_attrs(s, "Trial system", tmpl->n_system_attrs, tmpl->system_attrs)) ||
-            (rc = check_values(s, tmpl->n_values, tmpl->values)))
-            return rc;
+        if ((rc = loupe__check_template(base, tmpl))) return rc;
         if (tmpl->n_intermediate && !tmpl->intermediate)
             return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
     }
@@ -1077,23 +1022,8 @@ static int update_body(pg_storage *s, void *vctx) {
 static int pg_update_trial(loupe_storage *base, const loupe__trial_update *u, int *state_changed) {
     pg_storage *s = PG(base);
     if (state_changed) *state_changed = 0;
-    if (!u) return loupe__error(base, LOUPE_EINVAL, "no update given");
-    int rc;
-    if ((rc = check_params(s, u->n_params, u->params)) ||
-        (rc = check_attrs(s, "Trial user", u->n_user_attrs, u->user_attrs)) ||
-        (rc = check_attrs(s, "Trial system", u->n_system_attrs, u->system_attrs)))
-        return rc;
-    if (u->n_intermediate && !u->intermediate)
-        return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
-    if (u->set_state && (unsigned)u->state > LOUPE_WAITING)
-        return loupe__error(base, LOUPE_EINVAL,
-                            "Unknown trial state %d; use a loupe_trial_state value.",
-                            (int)u->state);
-    if (!u->set_state && u->n_values > 0)
-        return loupe__error(base, LOUPE_EINVAL,
-                            "Trial values are written together with a state change; set set_state "
-                            "and state.");
-    if (u->set_state && (rc = check_values(s, u->n_values, u->values))) return rc;
+    int rc = loupe__check_update(base, u);
+    if (rc) return rc;
     update_ctx c = {u, 0};
     rc = loupe__pg_run_tx(s, 1, update_body, &c);
     if (!rc && state_changed) *state_changed = c.changed;
@@ -1102,97 +1032,11 @@ static int pg_update_trial(loupe_storage *base, const loupe__trial_update *u, in
 
 /* ------------------------------------------------------------ trial reads */
 
-/* Parsed distributions of one read, keyed by their JSON text (most params of a
- * study share a few texts, so each is parsed once). */
-typedef struct dist_memo_entry {
-    char *json;
-    loupe_distribution dist;
-} dist_memo_entry;
-
-typedef struct dist_memo {
-    dist_memo_entry *slots; /* open addressing, json NULL = empty */
-    size_t cap, n;
-} dist_memo;
-
-static uint64_t str_hash(const char *p) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
-}
-
-static void memo_free(dist_memo *m) {
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->slots[i].json) {
-            free(m->slots[i].json);
-            loupe__distribution_free(&m->slots[i].dist);
-        }
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
-
-static int memo_grow(dist_memo *m) {
-    size_t ncap = m->cap ? m->cap * 2 : 32;
-    dist_memo_entry *ns = calloc(ncap, sizeof *ns);
-    if (!ns) return -1;
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->slots[i].json) continue;
-        size_t j = str_hash(m->slots[i].json) & (ncap - 1);
-        while (ns[j].json) j = (j + 1) & (ncap - 1);
-        ns[j] = m->slots[i];
-    }
-    free(m->slots);
-    m->slots = ns;
-    m->cap = ncap;
-    return 0;
-}
-
-static int memo_get(pg_storage *s, dist_memo *m, const char *json, int64_t trial_id,
-                    const char *name, const loupe_distribution **out) {
-    if (!json)
-        return loupe__error(&s->base, LOUPE_ECORRUPT,
-                            "param '%s' of trial_id %lld in %s has no distribution_json", name,
-                            (long long)trial_id, s->where);
-    if ((m->n + 1) * 2 > m->cap && memo_grow(m)) return oom(s);
-    size_t j = str_hash(json) & (m->cap - 1);
-    while (m->slots[j].json) {
-        if (strcmp(m->slots[j].json, json) == 0) {
-            *out = &m->slots[j].dist;
-            return LOUPE_OK;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    char err[256];
-    loupe_distribution d;
-    int rc = loupe__distribution_from_json(json, &d, err, sizeof err);
-    if (rc == LOUPE_ENOMEM) return oom(s);
-    if (rc)
-        return loupe__error(&s->base, LOUPE_ECORRUPT,
-                            "param '%s' of trial_id %lld in %s has an unreadable "
-                            "distribution_json: %s",
-                            name, (long long)trial_id, s->where, err);
-    char *copy = strdup(json);
-    if (!copy) {
-        loupe__distribution_free(&d);
-        return oom(s);
-    }
-    m->slots[j].json = copy;
-    m->slots[j].dist = d;
-    m->n++;
-    *out = &m->slots[j].dist;
-    return LOUPE_OK;
-}
-
 typedef struct read_ctx {
     int64_t study_id, after;
     const char *ids; /* "{1,2,3}" */
     loupe__rec_vec recs; /* built here, handed to the caller after the commit */
 } read_ctx;
-
-static loupe__trial_rec *rec_at(read_ctx *c, size_t *pos, int64_t trial_id) {
-    while (*pos < c->recs.len && c->recs.items[*pos]->t.trial_id < trial_id) (*pos)++;
-    return *pos < c->recs.len && c->recs.items[*pos]->t.trial_id == trial_id ? c->recs.items[*pos]
-                                                                             : NULL;
-}
 
 static int read_trial_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
     for (int i = 0; i < PQntuples(r); i++) {
@@ -1230,13 +1074,13 @@ static int read_trial_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
 }
 
 static int read_param_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
-    dist_memo memo;
+    loupe__dist_memo memo;
     memset(&memo, 0, sizeof memo);
     size_t pos = 0;
     int rc = LOUPE_OK;
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = rec_at(c, &pos, tid);
+        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
         if (!rec) continue;
         const char *name = loupe__pg_text(r, i, 1);
         if (!name) name = "";
@@ -1247,10 +1091,10 @@ static int read_param_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
             break;
         }
         const loupe_distribution *d = NULL;
-        if ((rc = memo_get(s, &memo, loupe__pg_text(r, i, 3), tid, name, &d))) break;
+        if ((rc = loupe__dist_memo_get(&s->base, &memo, loupe__pg_text(r, i, 3), tid, name, s->where, &d))) break;
         if (loupe__trial_rec_add_param(rec, name, loupe__pg_double(r, i, 2), d)) rc = oom(s);
     }
-    memo_free(&memo);
+    loupe__dist_memo_free(&memo);
     return rc;
 }
 
@@ -1280,7 +1124,7 @@ static int read_body(pg_storage *s, void *vctx) {
     if ((rc = run(s, ST_READ_VALUES, &p, &r, "reading trial values"))) return rc;
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = rec_at(c, &pos, tid);
+        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
         if (!rec) continue;
         int64_t objective = loupe__pg_int(r, i, 1);
         double v;
@@ -1300,7 +1144,7 @@ static int read_body(pg_storage *s, void *vctx) {
     if ((rc = run(s, ST_READ_INTER, &p, &r, "reading intermediate values"))) return rc;
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = rec_at(c, &pos, tid);
+        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
         if (!rec) continue;
         double v;
         if (column_value(r, i, 2, 3, 1, &v))
@@ -1321,7 +1165,7 @@ static int read_body(pg_storage *s, void *vctx) {
                       "reading trial attributes")))
             return rc;
         for (int i = 0; !rc && i < PQntuples(r); i++) {
-            loupe__trial_rec *rec = rec_at(c, &pos, loupe__pg_int(r, i, 0));
+            loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, loupe__pg_int(r, i, 0));
             if (!rec) continue;
             const char *key = loupe__pg_text(r, i, 1);
             const char *json = loupe__pg_text(r, i, 2);
@@ -1463,7 +1307,7 @@ static int pg_data_version(loupe_storage *base, uint64_t *version) {
         int id = s->server_version >= 130000 ? ST_SNAPSHOT : ST_SNAPSHOT_OLD;
         rc = run(s, id, NULL, &r, "reading the data version");
         if (!rc) {
-            uint64_t h = str_hash(PQgetvalue(r, 0, 0));
+            uint64_t h = loupe__str_hash(PQgetvalue(r, 0, 0));
             PQclear(r);
             if (version) *version = h;
             return LOUPE_OK;

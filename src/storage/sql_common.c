@@ -1,0 +1,169 @@
+/*
+ * sql_common.c -- argument checks, the distribution memo and the record seek
+ * shared by the SQLite and PostgreSQL storages (see sql_common.h).
+ */
+#include "storage/sql_common.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/distribution.h"
+#include "core/errors.h"
+
+int loupe__check_attrs(loupe_storage *s, const char *kind, size_t n, const loupe_attr *attrs) {
+    if (n && !attrs) return loupe__error(s, LOUPE_EINVAL, "%s attributes array is NULL", kind);
+    for (size_t i = 0; i < n; i++)
+        if (!attrs[i].key || !attrs[i].json)
+            return loupe__error(s, LOUPE_EINVAL,
+                                "%s attribute %zu lacks a key or value; give every attribute a key "
+                                "and a JSON value.",
+                                kind, i);
+    return LOUPE_OK;
+}
+
+int loupe__check_params(loupe_storage *s, size_t n, const loupe_param *params) {
+    if (n && !params) return loupe__error(s, LOUPE_EINVAL, "params array is NULL");
+    for (size_t i = 0; i < n; i++) {
+        const loupe_param *p = &params[i];
+        if (!p->name)
+            return loupe__error(s, LOUPE_EINVAL, "A param has no name; give every param a name.");
+        if ((unsigned)p->dist.kind > (unsigned)LOUPE_DIST_CATEGORICAL)
+            return loupe__error(s, LOUPE_EINVAL,
+                                "Param '%s' has an unknown distribution kind %d; use "
+                                "LOUPE_DIST_FLOAT, LOUPE_DIST_INT or LOUPE_DIST_CATEGORICAL.",
+                                p->name, (int)p->dist.kind);
+        if (p->dist.kind == LOUPE_DIST_CATEGORICAL && p->dist.n_choices > 0 && !p->dist.choices)
+            return loupe__error(s, LOUPE_EINVAL,
+                                "Param '%s' is categorical with %zu choices but no choices array.",
+                                p->name, p->dist.n_choices);
+        if (isnan(p->internal))
+            return loupe__error(s, LOUPE_EINVAL,
+                                "Param '%s' has the value NaN, which Optuna's schema cannot store.",
+                                p->name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(params[j].name, p->name) == 0)
+                return loupe__error(s, LOUPE_EINVAL,
+                                    "Param '%s' is given twice in one write; give each name once.",
+                                    p->name);
+    }
+    return LOUPE_OK;
+}
+
+int loupe__check_values(loupe_storage *s, size_t n, const double *values) {
+    if (n && !values) return loupe__error(s, LOUPE_EINVAL, "values array is NULL");
+    for (size_t i = 0; i < n; i++)
+        if (isnan(values[i]))
+            return loupe__error(s, LOUPE_EINVAL,
+                                "Objective value %zu is NaN; Optuna stores no NaN values (tell the "
+                                "trial FAIL instead).",
+                                i);
+    return LOUPE_OK;
+}
+
+int loupe__check_update(loupe_storage *s, const loupe__trial_update *u) {
+    if (!u) return loupe__error(s, LOUPE_EINVAL, "no update given");
+    int rc;
+    if ((rc = loupe__check_params(s, u->n_params, u->params)) ||
+        (rc = loupe__check_attrs(s, "Trial user", u->n_user_attrs, u->user_attrs)) ||
+        (rc = loupe__check_attrs(s, "Trial system", u->n_system_attrs, u->system_attrs)))
+        return rc;
+    if (u->n_intermediate && !u->intermediate)
+        return loupe__error(s, LOUPE_EINVAL, "intermediate values array is NULL");
+    if (u->set_state && (unsigned)u->state > LOUPE_WAITING)
+        return loupe__error(s, LOUPE_EINVAL,
+                            "Unknown trial state %d; use a loupe_trial_state value.",
+                            (int)u->state);
+    if (!u->set_state && u->n_values > 0)
+        return loupe__error(s, LOUPE_EINVAL,
+                            "Trial values are written together with a state change; set set_state "
+                            "and state.");
+    if (u->set_state) return loupe__check_values(s, u->n_values, u->values);
+    return LOUPE_OK;
+}
+
+int loupe__check_template(loupe_storage *s, const loupe_frozen_trial *tmpl) {
+    int rc;
+    if ((rc = loupe__check_params(s, tmpl->n_params, tmpl->params)) ||
+        (rc = loupe__check_attrs(s, "Trial user", tmpl->n_user_attrs, tmpl->user_attrs)) ||
+        (rc = loupe__check_attrs(s, "Trial system", tmpl->n_system_attrs, tmpl->system_attrs)))
+        return rc;
+    return loupe__check_values(s, tmpl->n_values, tmpl->values);
+}
+
+/* ------------------------------------------------------------ distribution memo */
+
+uint64_t loupe__str_hash(const char *p) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+void loupe__dist_memo_free(loupe__dist_memo *m) {
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].json) {
+            free(m->slots[i].json);
+            loupe__distribution_free(&m->slots[i].dist);
+        }
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+static int memo_grow(loupe__dist_memo *m) {
+    size_t ncap = m->cap ? m->cap * 2 : 32;
+    loupe__dist_memo_entry *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].json) continue;
+        size_t j = loupe__str_hash(m->slots[i].json) & (ncap - 1);
+        while (ns[j].json) j = (j + 1) & (ncap - 1);
+        ns[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+    return 0;
+}
+
+int loupe__dist_memo_get(loupe_storage *s, loupe__dist_memo *m, const char *json,
+                         int64_t trial_id, const char *name, const char *where,
+                         const loupe_distribution **out) {
+    if (!json)
+        return loupe__error(s, LOUPE_ECORRUPT,
+                            "param '%s' of trial_id %lld in %s has no distribution_json", name,
+                            (long long)trial_id, where);
+    if ((m->n + 1) * 2 > m->cap && memo_grow(m))
+        return loupe__error(s, LOUPE_ENOMEM, "out of memory");
+    size_t j = loupe__str_hash(json) & (m->cap - 1);
+    while (m->slots[j].json) {
+        if (strcmp(m->slots[j].json, json) == 0) {
+            *out = &m->slots[j].dist;
+            return LOUPE_OK;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    char err[256];
+    loupe_distribution d;
+    int rc = loupe__distribution_from_json(json, &d, err, sizeof err);
+    if (rc == LOUPE_ENOMEM) return loupe__error(s, LOUPE_ENOMEM, "out of memory");
+    if (rc)
+        return loupe__error(s, LOUPE_ECORRUPT,
+                            "param '%s' of trial_id %lld in %s has an unreadable "
+                            "distribution_json: %s",
+                            name, (long long)trial_id, where, err);
+    char *copy = strdup(json);
+    if (!copy) {
+        loupe__distribution_free(&d);
+        return loupe__error(s, LOUPE_ENOMEM, "out of memory");
+    }
+    m->slots[j].json = copy;
+    m->slots[j].dist = d;
+    m->n++;
+    *out = &m->slots[j].dist;
+    return LOUPE_OK;
+}
+
+loupe__trial_rec *loupe__rec_seek(const loupe__rec_vec *recs, size_t *pos, int64_t trial_id) {
+    while (*pos < recs->len && recs->items[*pos]->t.trial_id < trial_id) (*pos)++;
+    return *pos < recs->len && recs->items[*pos]->t.trial_id == trial_id ? recs->items[*pos] : NULL;
+}

@@ -1,0 +1,52 @@
+/*
+ * sql_common.h -- what the SQL storages (sqlite.c, postgres.c) share, so each
+ * rule has one home: the argument checks of writes (done before any
+ * transaction, so a bad argument writes nothing) and, for reads, the memo of
+ * parsed distributions and the walk from child rows to their trial records.
+ */
+#ifndef LOUPE_STORAGE_SQL_COMMON_H
+#define LOUPE_STORAGE_SQL_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/trial_rec.h"
+#include "storage/storage.h"
+
+/* Argument checks; each sets the handle's message and returns LOUPE_EINVAL. */
+int loupe__check_attrs(loupe_storage *s, const char *kind, size_t n, const loupe_attr *attrs);
+int loupe__check_params(loupe_storage *s, size_t n, const loupe_param *params);
+int loupe__check_values(loupe_storage *s, size_t n, const double *values);
+/* Everything update_trial checks before it opens a transaction. */
+int loupe__check_update(loupe_storage *s, const loupe__trial_update *u);
+/* A trial template of create_trial: params, attrs, values. */
+int loupe__check_template(loupe_storage *s, const loupe_frozen_trial *tmpl);
+
+/* Parsed distributions of one read, keyed by their JSON text (most params of
+ * a study share a few texts, so each is parsed once). Zero it to start. */
+typedef struct loupe__dist_memo_entry {
+    char *json;
+    loupe_distribution dist;
+} loupe__dist_memo_entry;
+
+typedef struct loupe__dist_memo {
+    loupe__dist_memo_entry *slots; /* open addressing, json NULL = empty */
+    size_t cap, n;
+} loupe__dist_memo;
+
+/* FNV-1a of a NUL-terminated string. */
+uint64_t loupe__str_hash(const char *s);
+
+void loupe__dist_memo_free(loupe__dist_memo *m);
+/* The parsed distribution of json (owned by the memo, valid until it is
+ * freed), or LOUPE_ECORRUPT naming the param, trial and where (the file or
+ * server) when json is NULL or unreadable. */
+int loupe__dist_memo_get(loupe_storage *s, loupe__dist_memo *m, const char *json,
+                         int64_t trial_id, const char *name, const char *where,
+                         const loupe_distribution **out);
+
+/* Child rows come ordered by trial_id, as the records do: advances *pos to
+ * the record of trial_id and returns it; NULL if the read holds no such trial. */
+loupe__trial_rec *loupe__rec_seek(const loupe__rec_vec *recs, size_t *pos, int64_t trial_id);
+
+#endif
