@@ -327,6 +327,7 @@ static void dispatch(loupe__req *req, loupe__resp *resp) {
     case LOUPE__R_STUDY_NOTE:
     case LOUPE__R_TRIAL_NOTE: loupe__api_note(req, resp); return;
     case LOUPE__R_IMPORTANCES: loupe__api_importances(req, resp); return;
+    case LOUPE__R_STUDY_COMPACT: loupe__api_study_compact(req, resp); return;
     case LOUPE__R_PLOT:
     case LOUPE__R_COMPARE_PLOT: loupe__api_plot(req, resp); return;
     case LOUPE__R_PREFERENCE:

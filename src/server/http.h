@@ -121,6 +121,7 @@ void loupe__api_study_delete(loupe__req *req, loupe__resp *resp);
 void loupe__api_study_rename(loupe__req *req, loupe__resp *resp);
 void loupe__api_note(loupe__req *req, loupe__resp *resp);
 void loupe__api_importances(loupe__req *req, loupe__resp *resp);
+void loupe__api_study_compact(loupe__req *req, loupe__resp *resp);
 void loupe__api_plot(loupe__req *req, loupe__resp *resp);
 void loupe__api_tell(loupe__req *req, loupe__resp *resp);
 void loupe__api_user_attrs(loupe__req *req, loupe__resp *resp);
