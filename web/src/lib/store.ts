@@ -2,7 +2,7 @@
 // Server-Sent Events stream (GET api/events) that is re-opened after server restarts.
 // Changes are applied in place (a trial replaced by its number) and announced once per
 // microtask, so a burst of events costs one re-render and nothing is ever re-polled.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { api, url } from "./api";
 import type { StudyDetailWire } from "./types";
 import { parseStudySliced } from "./sliceparse";
@@ -76,10 +76,17 @@ export const studyList = {
   },
 };
 
+// Every hook below subscribes in a layout effect, which runs in the same task as the
+// render, and then compares with what that render saw: a plain effect runs a frame later
+// (up to 35 ms, more on a busy machine), and a change announced in between was lost for
+// good, leaving a page at "Loading study…" although the study had arrived.
+
 export function useStudyList(): typeof studyList {
   const [, setV] = useState(0);
-  useEffect(() => {
+  const seen = studyList.version;
+  useLayoutEffect(() => {
     const un = studyList.emitter.subscribe(() => setV(studyList.version));
+    if (studyList.version !== seen) setV(studyList.version);
     if (studyList.summaries === null) void studyList.load();
     live.wantList();
     return un;
@@ -313,7 +320,12 @@ async function firstLoad(id: number): Promise<void> {
 export function useStudy(id: number): StudyData {
   const [, setV] = useState(0);
   selectStudy(id);
-  useEffect(() => studyEmitter.subscribe(() => setV((v) => v + 1)), [id]);
+  const seen = study;
+  useLayoutEffect(() => {
+    const un = studyEmitter.subscribe(() => setV((v) => v + 1));
+    if (study !== seen) setV((v) => v + 1);
+    return un;
+  }, [id]);
   return study!;
 }
 
@@ -439,7 +451,11 @@ export const live = new Live();
 
 export function useLiveStatus(): LiveStatus {
   const [s, setS] = useState(live.status);
-  useEffect(() => statusEmitter.subscribe(() => setS(live.status)), []);
+  useLayoutEffect(() => {
+    const un = statusEmitter.subscribe(() => setS(live.status));
+    setS(live.status);
+    return un;
+  }, []);
   return s;
 }
 
