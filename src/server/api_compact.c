@@ -6,9 +6,11 @@
  * sixth of the bytes, so a 100,000-trial study arrives and parses in a
  * fraction of the time. A trial with a note, artifacts, fixed params or
  * constraints (rare, and the rows the web app must show exactly) is sent as
- * its full JSON object instead, taken from the same snapshot.
+ * its full JSON object instead, taken from the same snapshot. The last few
+ * answers are kept (by snapshot): pages opened one after another reuse them.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,12 +174,88 @@ undo:
     return 0;
 }
 
+#define CACHE_SLOTS 4
+
+/* Answers by snapshot. An entry holds its snapshot, so the address cannot be
+ * reused by another one while it is a key. */
+struct loupe__compact_cache {
+    pthread_mutex_t m;
+    struct {
+        loupe__snap *snap;
+        char *data;
+        size_t len;
+        uint64_t used;
+    } e[CACHE_SLOTS];
+    uint64_t tick;
+};
+
+loupe__compact_cache *loupe__compact_cache_new(void) {
+    loupe__compact_cache *c = calloc(1, sizeof *c);
+    if (c) pthread_mutex_init(&c->m, NULL);
+    return c;
+}
+
+void loupe__compact_cache_free(loupe__compact_cache *c) {
+    if (!c) return;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        loupe__snap_release(c->e[i].snap);
+        free(c->e[i].data);
+    }
+    pthread_mutex_destroy(&c->m);
+    free(c);
+}
+
+/* Copies the cached answer for snap into b; 0 when there is none. */
+static int cache_get(loupe__compact_cache *c, const loupe__snap *snap, loupe__buf *b) {
+    int found = 0;
+    pthread_mutex_lock(&c->m);
+    for (int i = 0; i < CACHE_SLOTS && !found; i++)
+        if (c->e[i].snap == snap) {
+            c->e[i].used = ++c->tick;
+            loupe__buf_append(b, c->e[i].data, c->e[i].len);
+            found = 1;
+        }
+    pthread_mutex_unlock(&c->m);
+    return found;
+}
+
+/* Keeps a copy of the answer, replacing the same study's older one or the least used. */
+static void cache_put(loupe__compact_cache *c, loupe__snap *snap, const loupe__buf *b) {
+    char *copy = malloc(b->len ? b->len : 1);
+    if (!copy) return;
+    memcpy(copy, b->data, b->len);
+    pthread_mutex_lock(&c->m);
+    int slot = 0;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        if (c->e[i].snap && c->e[i].snap->study_id == snap->study_id) {
+            slot = i;
+            break;
+        }
+        if (c->e[i].used < c->e[slot].used) slot = i;
+    }
+    loupe__snap *old = c->e[slot].snap;
+    char *old_data = c->e[slot].data;
+    atomic_fetch_add_explicit(&snap->refs, 1, memory_order_relaxed);
+    c->e[slot].snap = snap;
+    c->e[slot].data = copy;
+    c->e[slot].len = b->len;
+    c->e[slot].used = ++c->tick;
+    pthread_mutex_unlock(&c->m);
+    loupe__snap_release(old);
+    free(old_data);
+}
+
 void loupe__api_study_compact(loupe__req *req, loupe__resp *resp) {
     int64_t sid = req->route.study_id;
     loupe__snap *snap = loupe__views_study(req->srv->views, sid, 1);
     if (!snap || !snap->head) {
         loupe__snap_release(snap);
         loupe__resp_error(resp, 404, "study_id=%lld is not found", (long long)sid);
+        return;
+    }
+    if (req->srv->compact && cache_get(req->srv->compact, snap, &resp->body)) {
+        loupe__snap_release(snap);
+        loupe__resp_json(resp, 200);
         return;
     }
     kinds k = {0};
@@ -203,6 +281,7 @@ void loupe__api_study_compact(loupe__req *req, loupe__resp *resp) {
     loupe__buf_append(b, k.out.data ? k.out.data : "", k.out.len);
     loupe__buf_puts(b, "]}}");
     if (scratch.failed || k.out.failed) b->failed = 1;
+    if (!b->failed && req->srv->compact) cache_put(req->srv->compact, snap, b);
     for (size_t i = 0; i < k.n; i++) free(k.key[i]);
     free(k.key);
     free(k.keylen);

@@ -534,6 +534,7 @@ static void server_free(loupe__server *srv) {
     loupe__hub_free(srv->hub);
     loupe__pool_close(srv->pool);
     loupe__imp_cache_free(srv->imp);
+    loupe__compact_cache_free(srv->compact);
     if (srv->art_dirfd >= 0) close(srv->art_dirfd);
     free(srv->storage_url);
     free(srv->artifact_dir);
@@ -608,7 +609,8 @@ int loupe__server_start(const loupe__server_config *cfg, loupe__server **out, ch
         goto fail;
     srv->hub = loupe__hub_new(256, 32u << 20);
     srv->imp = loupe__imp_cache_new();
-    if (!srv->hub || !srv->imp) {
+    srv->compact = loupe__compact_cache_new();
+    if (!srv->hub || !srv->imp || !srv->compact) {
         snprintf(err, errcap, "out of memory");
         rc = LOUPE_ENOMEM;
         goto fail;

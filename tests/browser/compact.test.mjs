@@ -97,6 +97,14 @@ test("compact feed decodes to exactly the study detail", { skip: !real && "needs
   const kinds = compact.compact_trials.params.map(([n, d]) => n + JSON.stringify(d));
   assert.equal(new Set(kinds).size, kinds.length);
   assert.ok(kinds.length >= 6);
+  // The server keeps the last answers: a change must show in the next one.
+  const t0 = compact.compact_trials.rows[0];
+  assert.ok(Array.isArray(t0));
+  const put = await fetch(`${backend.url}/api/studies/${ids.mixed}/${t0[0]}/note`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ version: 1, body: "later" }) });
+  assert.equal(put.status, 204);
+  const again = await both(ids.mixed);
+  assert.equal(again.compact.compact_trials.rows[0].note.body, "later");
+  assert.deepEqual(decode.decodeStudy(again.compact), again.full);
 });
 
 test("compact feed: unknown study and wrong method", { skip: !real && "needs `loupe dashboard` ($LOUPE_BIN)" }, async () => {
@@ -112,4 +120,12 @@ test("isoformat of microseconds matches Python's", { skip: !real && "needs `loup
   assert.equal(decode.isoformatUs(1793491200800000), "2026-11-01T00:00:00.800000");
   assert.equal(decode.isoformatUs(1793491200000001), "2026-11-01T00:00:00.000001");
   assert.equal(decode.isoformatUs(-1), "1969-12-31T23:59:59.999999");
+  assert.equal(decode.isoformatUs(951868799000000), "2000-02-29T23:59:59");
+  assert.equal(decode.isoformatUs(951868800000000), "2000-03-01T00:00:00");
+  // Every 7.78 s over four days, against the Date-based formatting.
+  for (let us = 1793491200000000 - 86400e6 * 2; us < 1793491200000000 + 86400e6 * 2; us += 7777777) {
+    const secs = Math.floor(us / 1e6), frac = us - secs * 1e6;
+    const want = new Date(secs * 1000).toISOString().slice(0, 19) + (frac ? "." + String(frac).padStart(6, "0") : "");
+    assert.equal(decode.isoformatUs(us), want);
+  }
 });

@@ -13,13 +13,32 @@ export interface CompactTrials {
 }
 type CompactRow = [number, TrialState, WireNumber[] | null, number | null, number | null, (number | string)[], string[], WireNumber[]];
 
-/** Python's datetime.isoformat() of a naive UTC time given in microseconds. */
+const TWO = Array.from({ length: 60 }, (_, i) => (i < 10 ? "0" : "") + i);
+let lastDay = NaN;
+let lastDate = "";
+
+/** Python's datetime.isoformat() of a naive UTC time given in microseconds. (Date objects
+ *  only once per day: 200,000 of them took a fifth of a 100,000-trial study's decoding.) */
 export function isoformatUs(us: number): string {
   const secs = Math.floor(us / 1e6);
   const frac = us - secs * 1e6;
-  const s = new Date(secs * 1000).toISOString().slice(0, 19);
-  return frac ? `${s}.${String(frac).padStart(6, "0")}` : s;
+  const day = Math.floor(secs / 86400);
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDate = new Date(day * 86400000).toISOString().slice(0, 11);
+  }
+  let r = secs - day * 86400;
+  const h = Math.floor(r / 3600);
+  r -= h * 3600;
+  const m = Math.floor(r / 60);
+  const s = lastDate + TWO[h] + ":" + TWO[m] + ":" + TWO[r - m * 60];
+  return frac ? s + "." + String(frac).padStart(6, "0") : s;
 }
+
+// Shared by every trial that has none (nothing in the app changes a trial's arrays in place;
+// a change replaces the trial): a million fewer objects for the collector at 100,000 trials.
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+const NO_NOTE = Object.freeze({ version: 0, body: "" });
 
 const FLOAT_PYTYP = "<class 'float'>";
 const INT_PYTYP = "<class 'int'>";
@@ -61,13 +80,19 @@ export function decodeRows(c: CompactTrials, from: number, to: number, out: Tria
       const [name, d] = kinds[p[k] as number];
       params.push(param(name, d, p[k + 1]));
     }
-    const user_attrs = [];
-    for (let k = 0; k < a.length; k += 2) user_attrs.push({ key: a[k], value: a[k + 1] });
-    const intermediate_values = [];
-    for (let k = 0; k < iv.length; k += 2) intermediate_values.push({ step: iv[k] as number, value: iv[k + 1] });
+    let user_attrs: Trial["user_attrs"] = NONE;
+    if (a.length) {
+      user_attrs = [];
+      for (let k = 0; k < a.length; k += 2) user_attrs.push({ key: a[k], value: a[k + 1] });
+    }
+    let intermediate_values: Trial["intermediate_values"] = NONE;
+    if (iv.length) {
+      intermediate_values = [];
+      for (let k = 0; k < iv.length; k += 2) intermediate_values.push({ step: iv[k] as number, value: iv[k + 1] });
+    }
     const t: Trial = {
-      trial_id, study_id, number, state, params, fixed_params: [], user_attrs,
-      note: { version: 0, body: "" }, artifacts: [], constraints: [], intermediate_values,
+      trial_id, study_id, number, state, params, fixed_params: NONE, user_attrs,
+      note: NO_NOTE, artifacts: NONE, constraints: NONE, intermediate_values,
     };
     if (values) t.values = values;
     if (start !== null) t.datetime_start = isoformatUs(start);
