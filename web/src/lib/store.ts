@@ -204,14 +204,18 @@ export function patchInfo(studyId: number, patch: Partial<StudyInfo>): void {
 
 /** Fetches the whole study, counting bytes as they arrive (shown while large studies load):
  *  loupe's compact feed (a sixth of the bytes of api/studies/:id) when the server has it. */
-async function fetchStudy(id: number): Promise<StudyDetailWire> {
+async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailWire> {
   let res = await fetch(url(`api/studies/${id}/compact`), { credentials: "same-origin" });
   const compact = res.ok;
   if (!compact) res = await fetch(url(`api/studies/${id}`), { credentials: "same-origin" });
   if (!res.ok || !res.body) return api.study(id);
   // The compact feed is small enough to take whole (a chunk-by-chunk read costs more than
   // the progress it shows); the full detail is counted as it arrives.
-  if (compact) return decodeSliced(JSON.parse(await res.text()));
+  if (compact) {
+    const text = await res.text();
+    await gate;
+    return decodeSliced(JSON.parse(text));
+  }
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let last = 0;
@@ -250,9 +254,10 @@ async function decodeSliced(d: StudyDetailWire & { compact_trials: CompactTrials
   return { ...rest, trials };
 }
 
-async function loadStudy(id: number): Promise<void> {
+/** gate: parsing waits for it (a large study's newest trials are drawn first). */
+async function loadStudy(id: number, gate: Promise<void> = Promise.resolve()): Promise<void> {
   try {
-    const d = await fetchStudy(id);
+    const d = await fetchStudy(id, gate);
     if (!study || study.id !== id) return;
     const { trials, ...info } = d;
     study = { ...study, info, trials, tail: null, tailCounts: null, version: study.version + 1, error: null };
@@ -290,6 +295,19 @@ async function catchUp(id: number): Promise<void> {
   }
 }
 
+/** Resolves once the next frame has been drawn (or after 100 ms in a tab that draws none). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const t = window.setTimeout(resolve, 100);
+    requestAnimationFrame(() =>
+      window.setTimeout(() => {
+        window.clearTimeout(t);
+        resolve();
+      }, 0),
+    );
+  });
+}
+
 const TAIL_ABOVE = 5000;
 const TAIL_SIZE = 1000;
 
@@ -299,7 +317,11 @@ const TAIL_SIZE = 1000;
 async function firstLoad(id: number): Promise<void> {
   // The small list request goes out first so a busy server answers it before the big one.
   const listP = studyList.summaries ? Promise.resolve(studyList.summaries) : api.studies().then((r) => r.study_summaries);
-  const full = loadStudy(id);
+  // The compact feed arrives fast; its parse (a second or more at 100,000 trials) must not
+  // hold up drawing the newest trials, so it waits until they are on screen.
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const full = loadStudy(id, gate);
   try {
     const list = await listP;
     if (!studyList.summaries) studyList.set(list);
@@ -311,10 +333,13 @@ async function firstLoad(id: number): Promise<void> {
         const { trials, ...info } = d;
         study = { ...study, info, tail: trials, tailCounts: c, version: study.version + 1 };
         studyEmitter.emit();
+        await afterPaint();
       }
     }
   } catch {
     // The full load reports errors.
+  } finally {
+    open();
   }
   await full;
 }
