@@ -171,7 +171,10 @@ for (const n of sizes) {
   const mock = { url: srv.url, close: srv.close };
   // (This first fetch also fills the mock's serialisation cache.)
   const bytes = (await (await fetch(`${mock.url}/api/studies/${s.id}`)).arrayBuffer()).byteLength;
-  const row = { trials: n, study_json_bytes: bytes, rate: [], trials_page: [], history: [], full: { rate: [], trials_page: [], history: [] }, heap: {}, rating_ms: [] };
+  // What the app loads: the compact feed (a 404 from an older server means the full detail).
+  const cres = await fetch(`${mock.url}/api/studies/${s.id}/compact`);
+  const compactBytes = cres.ok ? (await cres.arrayBuffer()).byteLength : null;
+  const row = { trials: n, study_json_bytes: bytes, compact_bytes: compactBytes, rate: [], trials_page: [], history: [], full: { rate: [], trials_page: [], history: [] }, heap: {}, rating_ms: [] };
   for (let r = 0; r < runs; r++) {
     let x = await timeTo(browser, `${mock.url}/dashboard/studies/${s.id}/rate`, ".rate-stage img.media", () => {
       const img = document.querySelector(".rate-stage img.media");
@@ -197,7 +200,7 @@ for (const n of sizes) {
   await mock.close();
   results.sizes.push(row);
   console.log(
-    `${n} trials (${(bytes / 1048576).toFixed(1)} MB JSON): rating queue ${median(row.rate)} ms (all trials ${median(row.full.rate)}), trials list ${median(row.trials_page)} ms (all ${median(row.full.trials_page)}), history plot ${median(row.history)} ms (all ${median(row.full.history)}); ` +
+    `${n} trials (${(bytes / 1048576).toFixed(1)} MB JSON, compact feed ${compactBytes === null ? "absent" : (compactBytes / 1048576).toFixed(1) + " MB"}): rating queue ${median(row.rate)} ms (all trials ${median(row.full.rate)}), trials list ${median(row.trials_page)} ms (all ${median(row.full.trials_page)}), history plot ${median(row.history)} ms (all ${median(row.full.history)}); ` +
       `heap ${row.heap.rate.toFixed(0)}/${row.heap.trials.toFixed(0)}/${row.heap.plots.toFixed(0)} MB; rating->next median ${median(row.rating_ms).toFixed(1)} ms (max ${Math.max(...row.rating_ms).toFixed(1)})`,
   );
 }

@@ -356,6 +356,7 @@ static void dispatch(loupe__req *req, loupe__resp *resp) {
     case LOUPE__R_STUDY_NOTE:
     case LOUPE__R_TRIAL_NOTE: loupe__api_note(req, resp); return;
     case LOUPE__R_IMPORTANCES: loupe__api_importances(req, resp); return;
+    case LOUPE__R_STUDY_COMPACT: loupe__api_study_compact(req, resp); return;
     case LOUPE__R_PLOT:
     case LOUPE__R_COMPARE_PLOT: loupe__api_plot(req, resp); return;
     case LOUPE__R_PREFERENCE:
@@ -562,6 +563,7 @@ static void server_free(loupe__server *srv) {
     loupe__hub_free(srv->hub);
     loupe__pool_close(srv->pool);
     loupe__imp_cache_free(srv->imp);
+    loupe__compact_cache_free(srv->compact);
     if (srv->art_dirfd >= 0) close(srv->art_dirfd);
     free(srv->storage_url);
     free(srv->artifact_dir);
@@ -636,7 +638,8 @@ int loupe__server_start(const loupe__server_config *cfg, loupe__server **out, ch
         goto fail;
     srv->hub = loupe__hub_new(256, 32u << 20);
     srv->imp = loupe__imp_cache_new();
-    if (!srv->hub || !srv->imp) {
+    srv->compact = loupe__compact_cache_new();
+    if (!srv->hub || !srv->imp || !srv->compact) {
         snprintf(err, errcap, "out of memory");
         rc = LOUPE_ENOMEM;
         goto fail;

@@ -22,6 +22,7 @@
 struct MHD_Connection;
 struct MHD_Daemon;
 typedef struct loupe__imp_cache loupe__imp_cache;
+typedef struct loupe__compact_cache loupe__compact_cache;
 
 struct loupe__server {
     loupe__server_config cfg; /* strings below are owned copies */
@@ -32,6 +33,7 @@ struct loupe__server {
     loupe__views *views;
     loupe__hub *hub;
     loupe__imp_cache *imp;
+    loupe__compact_cache *compact; /* api_compact.c */
     int art_dirfd; /* -1 without an artifact dir */
     uint16_t port;
     pthread_mutex_t log_lock;
@@ -121,6 +123,7 @@ void loupe__api_study_delete(loupe__req *req, loupe__resp *resp);
 void loupe__api_study_rename(loupe__req *req, loupe__resp *resp);
 void loupe__api_note(loupe__req *req, loupe__resp *resp);
 void loupe__api_importances(loupe__req *req, loupe__resp *resp);
+void loupe__api_study_compact(loupe__req *req, loupe__resp *resp);
 void loupe__api_plot(loupe__req *req, loupe__resp *resp);
 void loupe__api_tell(loupe__req *req, loupe__resp *resp);
 void loupe__api_user_attrs(loupe__req *req, loupe__resp *resp);
@@ -136,5 +139,7 @@ void loupe__static(loupe__req *req, loupe__resp *resp);
 /* Importance cache (importance.c). */
 loupe__imp_cache *loupe__imp_cache_new(void);
 void loupe__imp_cache_free(loupe__imp_cache *c);
+loupe__compact_cache *loupe__compact_cache_new(void);
+void loupe__compact_cache_free(loupe__compact_cache *c);
 
 #endif

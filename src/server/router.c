@@ -166,6 +166,7 @@ static loupe__route_id match_api_studies(loupe__method method, const segs *g, lo
         if (seg_is(g, 3, "rename")) CHOOSE({LOUPE__M_POST, LOUPE__R_STUDY_RENAME});
         if (seg_is(g, 3, "note")) CHOOSE({LOUPE__M_PUT, LOUPE__R_STUDY_NOTE});
         if (seg_is(g, 3, "param_importances")) CHOOSE({LOUPE__M_GET, LOUPE__R_IMPORTANCES});
+        if (seg_is(g, 3, "compact")) CHOOSE({LOUPE__M_GET, LOUPE__R_STUDY_COMPACT});
         if (seg_is(g, 3, "preference")) CHOOSE({LOUPE__M_POST, LOUPE__R_PREFERENCE});
         if (seg_is(g, 3, "preference_feedback_component"))
             CHOOSE({LOUPE__M_PUT, LOUPE__R_PREF_COMPONENT});

@@ -34,6 +34,7 @@ typedef enum loupe__route_id {
     LOUPE__R_STUDY_NOTE,       /* PUT /api/studies/:sid/note */
     LOUPE__R_TRIAL_NOTE,       /* PUT /api/studies/:sid/:tid/note */
     LOUPE__R_IMPORTANCES,      /* GET /api/studies/:sid/param_importances */
+    LOUPE__R_STUDY_COMPACT,    /* GET /api/studies/:sid/compact (loupe: compact trial feed) */
     LOUPE__R_PLOT,             /* GET /api/studies/:sid/plot/:name */
     LOUPE__R_COMPARE_PLOT,     /* GET /api/compare-studies/plot/:name */
     LOUPE__R_PREFERENCE,       /* POST /api/studies/:sid/preference */

@@ -109,6 +109,48 @@ export class Model {
     if (t.datetime_complete) o.datetime_complete = t.datetime_complete;
     return o;
   }
+  /** GET /api/studies/:id/compact (loupe's compact trial feed, docs/api.md): a short row
+   *  per trial, or the full trial object where a row would not decode to exactly it. */
+  compactJson(s) {
+    const kinds = [], index = new Map();
+    const iso = (us) => {
+      const secs = Math.floor(us / 1e6), frac = us - secs * 1e6;
+      const t = new Date(secs * 1000).toISOString().slice(0, 19);
+      return frac ? `${t}.${String(frac).padStart(6, "0")}` : t;
+    };
+    const us = (text) => {
+      if (text === undefined) return null;
+      const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{6}))?$/.exec(text);
+      if (!m) return undefined;
+      const v = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) * 1000 + Number(m[7] ?? 0);
+      return iso(v) === text ? v : undefined;
+    };
+    const rows = s.trials.map((t, number) => {
+      const o = this.trialJson(s, t);
+      if (o.number !== number || o.fixed_params.length || o.note.version !== 0 || o.note.body !== "" || o.artifacts.length || o.constraints.length) return o;
+      const start = us(o.datetime_start), complete = us(o.datetime_complete);
+      if (start === undefined || complete === undefined) return o;
+      const p = [];
+      for (const q of o.params) {
+        const d = q.distribution;
+        let v;
+        if (d.type === "FloatDistribution" && Number(q.param_external_value) === q.param_internal_value && q.param_external_pytyp === "<class 'float'>") v = q.param_external_value;
+        else if (d.type === "IntDistribution" && String(q.param_internal_value) === q.param_external_value && q.param_external_pytyp === "<class 'int'>") v = q.param_internal_value;
+        else if (d.type === "CategoricalDistribution" && d.choices[q.param_internal_value]?.value === q.param_external_value && d.choices[q.param_internal_value]?.pytype === q.param_external_pytyp) v = q.param_internal_value;
+        else return o;
+        const key = q.name + "\0" + JSON.stringify(d);
+        let k = index.get(key);
+        if (k === undefined) {
+          k = kinds.length;
+          index.set(key, k);
+          kinds.push([q.name, d]);
+        }
+        p.push(k, v);
+      }
+      return [o.trial_id, o.state, o.values ?? null, start, complete, p, o.user_attrs.flatMap((a) => [a.key, a.value]), o.intermediate_values.flatMap((x) => [x.step, x.value])];
+    });
+    return { ...this.infoJson(s), trials: [], compact_trials: { version: 1, study_id: s.id, rows, params: kinds } };
+  }
   bestTrials(s) {
     const done = s.trials.filter((t) => t.state === "Complete" && t.values);
     if (!done.length) return [];
@@ -325,6 +367,15 @@ export function startMock({ port = 0, basePath = "", dist = path.resolve(here, "
           return res.end(s.cache);
         }
         return json(res, 200, { ...model.infoJson(s), trials: s.trials.slice(after).map((t) => model.trialJson(s, t)) });
+      }
+      if ((m = /^\/api\/studies\/(\d+)\/compact$/.exec(p)) && req.method === "GET") {
+        const s = model.study(m[1]);
+        if (s.compactRev !== (s.rev ?? 0) || !s.compact) {
+          s.compact = JSON.stringify(model.compactJson(s));
+          s.compactRev = s.rev ?? 0;
+        }
+        res.writeHead(200, { "Content-Type": "application/json" });
+        return res.end(s.compact);
       }
       if ((m = /^\/api\/studies\/(\d+)\/param_importances$/.exec(p))) return json(res, 200, { param_importances: importances(model.study(m[1]), model) });
       if ((m = /^\/api\/studies\/(\d+)\/note$/.exec(p)) && req.method === "PUT") {

@@ -79,17 +79,7 @@ const PAGES = ["rate", "gallery", "trials", "table", "plots", "note"];
 
 async function visit(page, url, name, { theme } = {}) {
   await page.goto(url);
-  const ready = page.locator("main .page, main .error, main .empty").first();
-  try {
-    await ready.waitFor({ timeout: 30000 });
-  } catch {
-    // Known intermittent bug (open): after leaving the rating page, the next page of the
-    // same tab sometimes never renders. Keep evidence, report it, and load it once more.
-    await page.screenshot({ path: path.join(shotDir(), `${name}-stuck.png`), fullPage: true });
-    console.log(`# KNOWN BUG: ${url} did not render within 30 s; reloading once`);
-    await page.reload();
-    await ready.waitFor({ timeout: 60000 });
-  }
+  await page.locator("main .page, main .error, main .empty").first().waitFor({ timeout: 30000 });
   await page.waitForFunction(() => !document.querySelector("main .spinner"), null, { timeout: 90000 });
   // Scroll through so lazily drawn plots are drawn, then wait for every chart.
   await page.evaluate(async () => {

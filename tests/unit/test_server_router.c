@@ -37,6 +37,7 @@ static void test_routes(void **state) {
         {"PUT", "/api/studies/12/note", LOUPE__R_STUDY_NOTE},
         {"PUT", "/api/studies/12/34/note", LOUPE__R_TRIAL_NOTE},
         {"GET", "/api/studies/12/param_importances", LOUPE__R_IMPORTANCES},
+        {"GET", "/api/studies/12/compact", LOUPE__R_STUDY_COMPACT},
         {"GET", "/api/studies/12/plot/contour", LOUPE__R_PLOT},
         {"GET", "/api/compare-studies/plot/edf", LOUPE__R_COMPARE_PLOT},
         {"POST", "/api/studies/12/preference", LOUPE__R_PREFERENCE},

@@ -2,7 +2,7 @@
 // COMPLETE trial (tell on a finished trial is refused), so "undo" works only before a
 // rating is sent: each rating waits in the outbox for the undo window (default 3 s,
 // Settings) and is sent when it expires, when the page is hidden, or at once with 0 s.
-import { useEffect, useState } from "preact/hooks";
+import { useLayoutEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api";
 import { byNumber, currentStudy, patchTrial, view } from "./store";
 import { toast } from "./toast";
@@ -189,9 +189,11 @@ export function isQueued(trialId: number): boolean {
 
 export function useOutbox(): Pending[] {
   const [s, set] = useState(outbox);
-  useEffect(() => {
+  // (a layout effect and a re-read: see store.ts, useStudyList)
+  useLayoutEffect(() => {
     const l = () => set(outbox);
     listeners.add(l);
+    l();
     return () => {
       listeners.delete(l);
     };

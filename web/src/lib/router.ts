@@ -1,6 +1,6 @@
 // Client-side routing under "<base>/dashboard/": paths are kept relative to
 // document.baseURI so the app runs under any server base path.
-import { useEffect, useState } from "preact/hooks";
+import { useLayoutEffect, useState } from "preact/hooks";
 
 export interface Location {
   /** Path below the base, without leading slash, e.g. "dashboard/studies/3/trials". */
@@ -51,9 +51,12 @@ export function setQuery(params: Record<string, string | null>): void {
 
 export function useLocation(): Location {
   const [loc, setLoc] = useState(currentLocation);
-  useEffect(() => {
+  // (a layout effect and a re-read: see store.ts, useStudyList)
+  useLayoutEffect(() => {
     const l = () => setLoc(currentLocation());
     listeners.add(l);
+    const now = currentLocation();
+    if (now.path !== loc.path || now.query.toString() !== loc.query.toString()) l();
     return () => {
       listeners.delete(l);
     };

@@ -1,6 +1,6 @@
 // Trials selected by brushing the parallel-coordinate plot, shared with the table and
 // the history plot (per study; null = no selection).
-import { useEffect, useState } from "preact/hooks";
+import { useLayoutEffect, useState } from "preact/hooks";
 
 const sel = new Map<number, Set<number> | null>();
 const listeners = new Set<() => void>();
@@ -16,9 +16,11 @@ export function getSelection(studyId: number): Set<number> | null {
 
 export function useSelection(studyId: number): Set<number> | null {
   const [v, setV] = useState(getSelection(studyId));
-  useEffect(() => {
+  // (a layout effect and a re-read: see store.ts, useStudyList)
+  useLayoutEffect(() => {
     const l = () => setV(getSelection(studyId));
     listeners.add(l);
+    l();
     return () => {
       listeners.delete(l);
     };

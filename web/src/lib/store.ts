@@ -2,10 +2,11 @@
 // Server-Sent Events stream (GET api/events) that is re-opened after server restarts.
 // Changes are applied in place (a trial replaced by its number) and announced once per
 // microtask, so a burst of events costs one re-render and nothing is ever re-polled.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { api, url } from "./api";
 import type { StudyDetailWire } from "./types";
 import { parseStudySliced } from "./sliceparse";
+import { decodeRows, type CompactTrials } from "./compact";
 import type { Meta, StudyInfo, StudySummary, Trial, TrialCounts } from "./types";
 import { toast } from "./toast";
 
@@ -75,10 +76,17 @@ export const studyList = {
   },
 };
 
+// Every hook below subscribes in a layout effect, which runs in the same task as the
+// render, and then compares with what that render saw: a plain effect runs a frame later
+// (up to 35 ms, more on a busy machine), and a change announced in between was lost for
+// good, leaving a page at "Loading study…" although the study had arrived.
+
 export function useStudyList(): typeof studyList {
   const [, setV] = useState(0);
-  useEffect(() => {
+  const seen = studyList.version;
+  useLayoutEffect(() => {
     const un = studyList.emitter.subscribe(() => setV(studyList.version));
+    if (studyList.version !== seen) setV(studyList.version);
     if (studyList.summaries === null) void studyList.load();
     live.wantList();
     return un;
@@ -194,10 +202,20 @@ export function patchInfo(studyId: number, patch: Partial<StudyInfo>): void {
   applyInfo(studyId, patch);
 }
 
-/** Fetches the whole study, counting bytes as they arrive (shown while large studies load). */
-async function fetchStudy(id: number): Promise<StudyDetailWire> {
-  const res = await fetch(url(`api/studies/${id}`), { credentials: "same-origin" });
+/** Fetches the whole study, counting bytes as they arrive (shown while large studies load):
+ *  loupe's compact feed (a sixth of the bytes of api/studies/:id) when the server has it. */
+async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailWire> {
+  let res = await fetch(url(`api/studies/${id}/compact`), { credentials: "same-origin" });
+  const compact = res.ok;
+  if (!compact) res = await fetch(url(`api/studies/${id}`), { credentials: "same-origin" });
   if (!res.ok || !res.body) return api.study(id);
+  // The compact feed is small enough to take whole (a chunk-by-chunk read costs more than
+  // the progress it shows); the full detail is counted as it arrives.
+  if (compact) {
+    const text = await res.text();
+    await gate;
+    return decodeSliced(JSON.parse(text));
+  }
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let last = 0;
@@ -221,9 +239,25 @@ async function fetchStudy(id: number): Promise<StudyDetailWire> {
   }
 }
 
-async function loadStudy(id: number): Promise<void> {
+/** Decodes a compact study a few thousand trials at a time, yielding between slices. */
+async function decodeSliced(d: StudyDetailWire & { compact_trials: CompactTrials }): Promise<StudyDetailWire> {
+  const { compact_trials: c, ...rest } = d;
+  const trials: Trial[] = new Array(c.rows.length);
+  let t0 = performance.now();
+  for (let k = 0; k < c.rows.length; k += 2000) {
+    decodeRows(c, k, Math.min(k + 2000, c.rows.length), trials);
+    if (performance.now() - t0 > 12) {
+      await new Promise<void>((r) => setTimeout(r, 0));
+      t0 = performance.now();
+    }
+  }
+  return { ...rest, trials };
+}
+
+/** gate: parsing waits for it (a large study's newest trials are drawn first). */
+async function loadStudy(id: number, gate: Promise<void> = Promise.resolve()): Promise<void> {
   try {
-    const d = await fetchStudy(id);
+    const d = await fetchStudy(id, gate);
     if (!study || study.id !== id) return;
     const { trials, ...info } = d;
     study = { ...study, info, trials, tail: null, tailCounts: null, version: study.version + 1, error: null };
@@ -261,6 +295,19 @@ async function catchUp(id: number): Promise<void> {
   }
 }
 
+/** Resolves once the next frame has been drawn (or after 100 ms in a tab that draws none). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const t = window.setTimeout(resolve, 100);
+    requestAnimationFrame(() =>
+      window.setTimeout(() => {
+        window.clearTimeout(t);
+        resolve();
+      }, 0),
+    );
+  });
+}
+
 const TAIL_ABOVE = 5000;
 const TAIL_SIZE = 1000;
 
@@ -270,7 +317,11 @@ const TAIL_SIZE = 1000;
 async function firstLoad(id: number): Promise<void> {
   // The small list request goes out first so a busy server answers it before the big one.
   const listP = studyList.summaries ? Promise.resolve(studyList.summaries) : api.studies().then((r) => r.study_summaries);
-  const full = loadStudy(id);
+  // The compact feed arrives fast; its parse (a second or more at 100,000 trials) must not
+  // hold up drawing the newest trials, so it waits until they are on screen.
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const full = loadStudy(id, gate);
   try {
     const list = await listP;
     if (!studyList.summaries) studyList.set(list);
@@ -282,10 +333,13 @@ async function firstLoad(id: number): Promise<void> {
         const { trials, ...info } = d;
         study = { ...study, info, tail: trials, tailCounts: c, version: study.version + 1 };
         studyEmitter.emit();
+        await afterPaint();
       }
     }
   } catch {
     // The full load reports errors.
+  } finally {
+    open();
   }
   await full;
 }
@@ -293,7 +347,12 @@ async function firstLoad(id: number): Promise<void> {
 export function useStudy(id: number): StudyData {
   const [, setV] = useState(0);
   selectStudy(id);
-  useEffect(() => studyEmitter.subscribe(() => setV((v) => v + 1)), [id]);
+  const seen = study;
+  useLayoutEffect(() => {
+    const un = studyEmitter.subscribe(() => setV((v) => v + 1));
+    if (study !== seen) setV((v) => v + 1);
+    return un;
+  }, [id]);
   return study!;
 }
 
@@ -419,7 +478,11 @@ export const live = new Live();
 
 export function useLiveStatus(): LiveStatus {
   const [s, setS] = useState(live.status);
-  useEffect(() => statusEmitter.subscribe(() => setS(live.status)), []);
+  useLayoutEffect(() => {
+    const un = statusEmitter.subscribe(() => setS(live.status));
+    setS(live.status);
+    return un;
+  }, []);
   return s;
 }
 

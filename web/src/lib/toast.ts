@@ -1,5 +1,5 @@
 // Small notification queue shown in the corner (at most 4 at a time).
-import { useEffect, useState } from "preact/hooks";
+import { useLayoutEffect, useState } from "preact/hooks";
 
 export interface Toast {
   id: number;
@@ -25,9 +25,11 @@ export function dismiss(id: number): void {
 
 export function useToasts(): Toast[] {
   const [s, set] = useState(toasts);
-  useEffect(() => {
+  // (a layout effect and a re-read: see store.ts, useStudyList)
+  useLayoutEffect(() => {
     const l = () => set(toasts);
     listeners.add(l);
+    l();
     return () => {
       listeners.delete(l);
     };
