@@ -17,6 +17,7 @@
 #include "server/http.h"
 #include "server/jsonw.h"
 #include "server/view.h"
+#include "server/zjson.h"
 
 /* Beyond this many distinct (name, distribution) pairs, further trials go out in full. */
 #define MAX_PARAM_KINDS 4096
@@ -98,10 +99,48 @@ static long kind_lookup(kinds *k, const loupe_param *p, loupe__buf *scratch) {
 /* Whether the trial's full JSON has the default note, artifacts, fixed params
  * and constraints, i.e. the compact row says all of it. These byte sequences
  * cannot occur inside a JSON string (its quotes would be escaped). */
-static int plain_json(const loupe__blob *b) {
+static int plain_json(const char *data, size_t len) {
     static const char a[] = "\"fixed_params\": [], \"user_attrs\": ";
     static const char c[] = "\"note\": {\"version\": 0, \"body\": \"\"}, \"artifacts\": [], \"constraints\": [], \"intermediate_values\": ";
-    return memmem(b->data, b->len, a, sizeof a - 1) && memmem(b->data, b->len, c, sizeof c - 1);
+    return memmem(data, len, a, sizeof a - 1) && memmem(data, len, c, sizeof c - 1);
+}
+
+/* Reads the trials' JSON of a full snapshot in order: a trial kept plain is
+ * used as is, a sealed block (zjson.h) is inflated once for its 64 trials. */
+typedef struct trial_reader {
+    loupe__zread zr;
+    char *text; /* the inflated block */
+    size_t cap;
+    size_t block; /* which block text holds, valid when have */
+    int have;
+} trial_reader;
+
+/* Trial i's JSON into data and len (valid until the next call); -1 when out of memory. */
+static int trial_json(trial_reader *r, const loupe__snap *s, size_t i, const char **data,
+                      size_t *len) {
+    if (s->trials[i]) {
+        *data = s->trials[i]->data;
+        *len = s->trials[i]->len;
+        return 0;
+    }
+    size_t bi = i / LOUPE__ZB, k = i % LOUPE__ZB;
+    const loupe__zblock *b = bi < s->n_blocks ? s->blocks[bi] : NULL;
+    if (!b) return -1;
+    if (!r->have || r->block != bi) {
+        if (b->raw_len + 1 > r->cap) {
+            char *t = realloc(r->text, b->raw_len + 1);
+            if (!t) return -1;
+            r->text = t;
+            r->cap = b->raw_len + 1;
+        }
+        r->have = 0;
+        if (loupe__zblock_inflate(&r->zr, b, r->text) != 0) return -1;
+        r->block = bi;
+        r->have = 1;
+    }
+    *data = r->text + b->off[k];
+    *len = loupe__zblock_trial_len(b, k);
+    return 0;
 }
 
 /* Appends the compact row of t; 0 when t cannot be said compactly (row undone). */
@@ -270,13 +309,22 @@ void loupe__api_study_compact(loupe__req *req, loupe__resp *resp) {
     loupe__buf_puts(b, ", \"trials\": [], ");
     loupe__buf_append(b, snap->tail->data, snap->tail->len);
     loupe__buf_printf(b, ", \"compact_trials\": {\"version\": 1, \"study_id\": %lld, \"rows\": [", (long long)sid);
+    trial_reader rd = {0};
     for (size_t i = 0; i < snap->n_trials && !b->failed; i++) {
         const loupe_frozen_trial *t = loupe_trial_list_at(snap->list, i);
+        const char *json;
+        size_t json_len;
+        if (trial_json(&rd, snap, i, &json, &json_len) != 0) {
+            b->failed = 1;
+            break;
+        }
         if (i) loupe__buf_puts(b, ", ");
         /* rows are by number: the client numbers them by position */
-        if (t && (size_t)t->number == i && plain_json(snap->trials[i]) && put_row(b, &k, t, &scratch)) continue;
-        loupe__buf_append(b, snap->trials[i]->data, snap->trials[i]->len);
+        if (t && (size_t)t->number == i && plain_json(json, json_len) && put_row(b, &k, t, &scratch)) continue;
+        loupe__buf_append(b, json, json_len);
     }
+    loupe__zread_free(&rd.zr);
+    free(rd.text);
     loupe__buf_puts(b, "], \"params\": [");
     loupe__buf_append(b, k.out.data ? k.out.data : "", k.out.len);
     loupe__buf_puts(b, "]}}");

@@ -389,7 +389,8 @@ def test_preferential(s, db):
 
 def test_sealed_blocks(db):
     """--uncompressed-mb 0: finished trials' JSON kept compressed is served byte for byte as a
-    server that keeps it plain serves it (full detail, every ?after= around block edges)."""
+    server that keeps it plain serves it (full detail, the compact feed, every ?after= around
+    block edges)."""
     con = sqlite3.connect(db)
     dist = '{"name": "IntDistribution", "attributes": {"log": false, "step": 1, "low": 0, "high": 255}}'
     (pid,) = con.execute("SELECT max(param_id) FROM trial_params").fetchone()
@@ -408,7 +409,7 @@ def test_sealed_blocks(db):
     con.close()
     plain, sealed = Server(db, "--quiet"), Server(db, "--quiet", "--uncompressed-mb", "0")
     try:
-        paths = ["/api/studies", "/api/studies/1"] + ["/api/studies/1?after=%d" % k for k in
+        paths = ["/api/studies", "/api/studies/1", "/api/studies/1/compact"] + ["/api/studies/1?after=%d" % k for k in
                                                     (1, 63, 64, 65, 127, 128, 129, 200, 255, 256, 311, 312)]
         for p in paths:
             a, b = plain.req("GET", p), sealed.req("GET", p)
@@ -418,6 +419,8 @@ def test_sealed_blocks(db):
         eq((len(d["trials"]), d["best_trials"][0]["number"]), (312, 100), "trials and best trial")
         # blocks 1 and 2 (numbers 64..191) are sealed; block 0 holds the fixture's running trials
         eq(d["trials"][150]["params"][0]["param_external_value"], "158", "a sealed trial's param")
+        c = json.loads(sealed.req("GET", "/api/studies/1/compact")[2])["compact_trials"]
+        eq(len(c["rows"]), 312, "compact rows of a sealed study")
     finally:
         plain.stop()
         sealed.stop()
