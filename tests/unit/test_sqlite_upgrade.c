@@ -98,12 +98,11 @@ static char *q(const char *path, const char *sql) {
 
 static void q_expect(const char *path, const char *sql, const char *expected) {
     char *got = q(path, sql);
-    if (strcmp(got, expected) != 0) {
+    int same = strcmp(got, expected) == 0;
+    if (!same)
         fprintf(stderr, "%s\nquery: %s\nexpected:\n%s\ngot:\n%s\n", path, sql, expected, got);
-        free(got);
-        fail();
-    }
     free(got);
+    if (!same) fail();
 }
 
 static void x(const char *path, const char *sql) {
