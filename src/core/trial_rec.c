@@ -52,7 +52,10 @@ void loupe__distribution_free(loupe_distribution *d) {
 
 void loupe__trial_rec_release(loupe__trial_rec *r) {
     if (!r || --r->refcount > 0) return;
-    for (size_t i = 0; i < r->t.n_params; i++) loupe__distribution_free(&r->params[i].dist);
+    for (size_t i = 0; i < r->t.n_params; i++) {
+        free((char *)r->params[i].name);
+        loupe__distribution_free(&r->params[i].dist);
+    }
     for (size_t i = 0; i < r->t.n_user_attrs; i++) {
         free((char *)r->user_attrs[i].key);
         free((char *)r->user_attrs[i].json);
@@ -62,7 +65,6 @@ void loupe__trial_rec_release(loupe__trial_rec *r) {
         free((char *)r->system_attrs[i].json);
     }
     free(r->params);
-    free(r->names);
     free(r->user_attrs);
     free(r->system_attrs);
     free(r->intermediate);
@@ -81,56 +83,30 @@ static int grow(void **arr, size_t *alloc, size_t n, size_t sz) {
     return 0;
 }
 
-/* Makes room for cap bytes of param names. The names move to a new block
- * (copied, then the params re-pointed) so no pointer into a freed block is used. */
-static int reserve_names(loupe__trial_rec *r, size_t cap) {
-    if (cap <= r->names_alloc) return LOUPE_OK;
-    char *nb = malloc(cap);
-    if (!nb) return LOUPE_ENOMEM;
-    if (r->names_len) memcpy(nb, r->names, r->names_len);
-    for (size_t i = 0; i < r->t.n_params; i++) r->params[i].name = nb + (r->params[i].name - r->names);
-    free(r->names);
-    r->names = nb;
-    r->names_alloc = cap;
+int loupe__trial_rec_reserve_params(loupe__trial_rec *r, size_t n) {
+    if (n <= r->params_alloc) return LOUPE_OK;
+    loupe_param *p = realloc(r->params, n * sizeof *p);
+    if (!p) return LOUPE_ENOMEM;
+    r->params = p;
+    r->params_alloc = n;
+    r->t.params = p;
     return LOUPE_OK;
-}
-
-int loupe__trial_rec_reserve_params(loupe__trial_rec *r, size_t n, size_t name_bytes) {
-    if (n > r->params_alloc) {
-        loupe_param *p = realloc(r->params, n * sizeof *p);
-        if (!p) return LOUPE_ENOMEM;
-        r->params = p;
-        r->params_alloc = n;
-        r->t.params = p;
-    }
-    return reserve_names(r, name_bytes);
-}
-
-size_t loupe__param_name_bytes(size_t n, const loupe_param *params) {
-    size_t b = 0;
-    for (size_t i = 0; i < n; i++) b += strlen(params[i].name) + 1;
-    return b;
 }
 
 int loupe__trial_rec_add_param(loupe__trial_rec *r, const char *name, double internal,
                                const loupe_distribution *dist) {
-    size_t len = strlen(name) + 1;
     if (grow((void **)&r->params, &r->params_alloc, r->t.n_params, sizeof *r->params))
         return LOUPE_ENOMEM;
-    r->t.params = r->params;
-    if (r->names_len + len > r->names_alloc) {
-        size_t cap = r->names_alloc ? r->names_alloc * 2 : 64;
-        while (cap < r->names_len + len) cap *= 2;
-        if (reserve_names(r, cap)) return LOUPE_ENOMEM;
-    }
     loupe_param *p = &r->params[r->t.n_params];
-    if (loupe__distribution_copy(&p->dist, dist)) return LOUPE_ENOMEM;
-    char *nm = r->names + r->names_len;
-    memcpy(nm, name, len);
-    r->names_len += len;
-    p->name = nm;
+    p->name = strdup(name);
+    if (!p->name) return LOUPE_ENOMEM;
+    if (loupe__distribution_copy(&p->dist, dist)) {
+        free((char *)p->name);
+        return LOUPE_ENOMEM;
+    }
     p->internal = internal;
     r->t.n_params++;
+    r->t.params = r->params;
     return LOUPE_OK;
 }
 
@@ -240,8 +216,7 @@ loupe__trial_rec *loupe__trial_rec_clone(const loupe_frozen_trial *t) {
     r->t.datetime_start_us = t->datetime_start_us;
     r->t.datetime_complete_us = t->datetime_complete_us;
     if (loupe__trial_rec_set_values(r, t->n_values, t->values)) goto fail;
-    if (loupe__trial_rec_reserve_params(r, t->n_params, loupe__param_name_bytes(t->n_params, t->params)))
-        goto fail;
+    if (loupe__trial_rec_reserve_params(r, t->n_params)) goto fail;
     for (size_t i = 0; i < t->n_params; i++)
         if (loupe__trial_rec_add_param(r, t->params[i].name, t->params[i].internal, &t->params[i].dist))
             goto fail;

@@ -18,8 +18,6 @@ typedef struct loupe__trial_rec {
     /* backing arrays (t's const pointers point into these) */
     loupe_param *params;
     size_t params_alloc;
-    char *names; /* the params' names, back to back (one block instead of one per name) */
-    size_t names_len, names_alloc;
     loupe_attr *user_attrs;
     size_t user_attrs_alloc;
     loupe_attr *system_attrs;
@@ -37,12 +35,8 @@ void loupe__trial_rec_release(loupe__trial_rec *r);
 loupe__trial_rec *loupe__trial_rec_clone(const loupe_frozen_trial *t);
 
 /* Builders: copy their inputs. Return LOUPE_OK or LOUPE_ENOMEM. */
-/* Room for n params and name_bytes of their names (with the NULs) in all, so
- * adding them allocates nothing. Adding a param moves the earlier params'
- * names when the name block grows: pointers to them last until the next add. */
-int loupe__trial_rec_reserve_params(loupe__trial_rec *r, size_t n, size_t name_bytes);
-/* The bytes the names of params[0..n) take, NULs included. */
-size_t loupe__param_name_bytes(size_t n, const loupe_param *params);
+/* Room for n params in all (one allocation instead of growing on each add). */
+int loupe__trial_rec_reserve_params(loupe__trial_rec *r, size_t n);
 int loupe__trial_rec_add_param(loupe__trial_rec *r, const char *name, double internal,
                                const loupe_distribution *dist);
 int loupe__trial_rec_add_user_attr(loupe__trial_rec *r, const char *key, const char *json);
