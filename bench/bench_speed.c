@@ -109,6 +109,9 @@ static int speed_run(const char *sampler_id, const char *storage_kind, unsigned 
     }
     loupe_study_set_sampler(study, sampler); /* the study owns it now */
 
+    /* the names are made once, as the reference runner's parameter objects carry theirs */
+    char names[SPHERE10_DIM][8];
+    for (int k = 0; k < SPHERE10_DIM; k++) snprintf(names[k], sizeof names[k], "x%d", k);
     double best = INFINITY;
     double c0 = bench_cpu_s(), t0 = bench_wall_s();
     for (int i = 0; i < n_trials; i++) {
@@ -118,11 +121,8 @@ static int speed_run(const char *sampler_id, const char *storage_kind, unsigned 
             fprintf(stderr, "loupe-bench: ask %d failed: %s\n", i, loupe_study_errmsg(study));
             goto cleanup;
         }
-        for (int k = 0; k < SPHERE10_DIM && !r; k++) {
-            char name[8];
-            snprintf(name, sizeof name, "x%d", k);
-            r = loupe_trial_suggest_float(trial, name, -10.0, 10.0, 0, 0, &x[k]);
-        }
+        for (int k = 0; k < SPHERE10_DIM && !r; k++)
+            r = loupe_trial_suggest_float(trial, names[k], -10.0, 10.0, 0, 0, &x[k]);
         double value = r ? 0 : sphere10(x);
         if (!r) r = loupe_trial_tell(trial, LOUPE_COMPLETE, 1, &value, LOUPE_TELL_DEFAULT);
         if (r) fprintf(stderr, "loupe-bench: trial %d failed: %s\n", i, loupe_trial_errmsg(trial));

@@ -212,7 +212,9 @@ static int suggest(loupe_trial *t, const char *name, loupe_distribution *d, doub
             if (rc) return rc;
         }
     }
-    if (loupe__trial_rec_add_param(t->rec, name, v, d) || loupe__study_note_dist(study, name, d))
+    /* a name seen before is already noted: skip the second lookup */
+    if (loupe__trial_rec_add_param(t->rec, name, v, d) ||
+        (!first && loupe__study_note_dist(study, name, d)))
         return oom(s);
     *internal = v;
     return LOUPE_OK;

@@ -83,6 +83,16 @@ static int grow(void **arr, size_t *alloc, size_t n, size_t sz) {
     return 0;
 }
 
+int loupe__trial_rec_reserve_params(loupe__trial_rec *r, size_t n) {
+    if (n <= r->params_alloc) return LOUPE_OK;
+    loupe_param *p = realloc(r->params, n * sizeof *p);
+    if (!p) return LOUPE_ENOMEM;
+    r->params = p;
+    r->params_alloc = n;
+    r->t.params = p;
+    return LOUPE_OK;
+}
+
 int loupe__trial_rec_add_param(loupe__trial_rec *r, const char *name, double internal,
                                const loupe_distribution *dist) {
     if (grow((void **)&r->params, &r->params_alloc, r->t.n_params, sizeof *r->params))
@@ -206,6 +216,7 @@ loupe__trial_rec *loupe__trial_rec_clone(const loupe_frozen_trial *t) {
     r->t.datetime_start_us = t->datetime_start_us;
     r->t.datetime_complete_us = t->datetime_complete_us;
     if (loupe__trial_rec_set_values(r, t->n_values, t->values)) goto fail;
+    if (loupe__trial_rec_reserve_params(r, t->n_params)) goto fail;
     for (size_t i = 0; i < t->n_params; i++)
         if (loupe__trial_rec_add_param(r, t->params[i].name, t->params[i].internal, &t->params[i].dist))
             goto fail;

@@ -35,6 +35,8 @@ void loupe__trial_rec_release(loupe__trial_rec *r);
 loupe__trial_rec *loupe__trial_rec_clone(const loupe_frozen_trial *t);
 
 /* Builders: copy their inputs. Return LOUPE_OK or LOUPE_ENOMEM. */
+/* Room for n params in all (one allocation instead of growing on each add). */
+int loupe__trial_rec_reserve_params(loupe__trial_rec *r, size_t n);
 int loupe__trial_rec_add_param(loupe__trial_rec *r, const char *name, double internal,
                                const loupe_distribution *dist);
 int loupe__trial_rec_add_user_attr(loupe__trial_rec *r, const char *key, const char *json);

@@ -608,7 +608,7 @@ static int mem_update_trial(loupe_storage *s, const loupe__trial_update *u, int 
         }
     }
     rec = loupe__trial_rec_clone(&old->t);
-    if (!rec) goto fail;
+    if (!rec || loupe__trial_rec_reserve_params(rec, old->t.n_params + u->n_params)) goto fail;
     for (size_t i = 0; i < u->n_params; i++)
         if (loupe__trial_rec_add_param(rec, u->params[i].name, u->params[i].internal,
                                        &u->params[i].dist))
