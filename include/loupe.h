@@ -336,7 +336,9 @@ typedef struct loupe_trial loupe_trial;
 /*
  * Starts a trial: takes the oldest WAITING (enqueued) trial if there is one
  * (atomically, even against other processes), else creates a RUNNING trial with
- * the next dense number. Free the handle with loupe_trial_free() when done.
+ * the next dense number. A new trial is written in one transaction together
+ * with what the sampler publishes for it (TPE's relative params); if sampling
+ * fails, no trial is created. Free the handle with loupe_trial_free() when done.
  */
 int loupe_study_ask(loupe_study *study, loupe_trial **out);
 /* A handle on an existing trial by number, e.g. to tell or annotate a trial that

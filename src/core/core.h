@@ -46,6 +46,10 @@ struct loupe_trial {
     size_t n_flushed_params; /* rec->params[n_flushed_params..] are not stored yet */
     loupe__param_vec relative;
     yyjson_doc *fixed_params; /* the "fixed_params" system attr of an enqueued trial */
+    /* A trial being asked whose row is not inserted yet: attributes set now
+     * (the sampler's relative params) are kept in rec and inserted with it, so
+     * an ask is one transaction. */
+    int provisional;
 };
 
 /* Brings study->trials up to date with the storage (new and unfinished trials). */

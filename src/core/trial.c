@@ -48,18 +48,58 @@ fail:
     return rc;
 }
 
+/* A new trial: the relative sample is taken first, on a provisional handle
+ * (number -1, no row), and the trial row is inserted with what the sampler
+ * set on it (TPE's published relative params) in one transaction. */
+static int ask_new(loupe_study *study, loupe_trial **out) {
+    loupe_storage *s = study->storage;
+    const loupe__sampler_ops *ops = study->sampler->ops;
+    int64_t trial_id, number;
+    if (!ops->sample_relative) {
+        int rc = s->ops->create_trial(s, study->study_id, NULL, &trial_id, &number);
+        return rc ? rc : trial_open(study, trial_id, out);
+    }
+    loupe_trial *pre = calloc(1, sizeof *pre);
+    if (!pre) return oom(s);
+    pre->study = study;
+    pre->provisional = 1;
+    pre->rec = loupe__trial_rec_new();
+    int rc = pre->rec ? LOUPE_OK : oom(s);
+    if (rc) goto cleanup;
+    pre->rec->t.number = -1;
+    pre->rec->t.trial_id = -1;
+    pre->rec->t.study_id = study->study_id;
+    pre->rec->t.state = LOUPE_RUNNING;
+    pre->rec->t.datetime_complete_us = -1;
+    if ((rc = ops->sample_relative(study->sampler, study, pre, &pre->relative))) goto cleanup;
+    pre->rec->t.datetime_start_us = loupe__now_us();
+    if ((rc = s->ops->create_trial(s, study->study_id, &pre->rec->t, &trial_id, &number)))
+        goto cleanup;
+    if ((rc = trial_open(study, trial_id, out))) goto cleanup;
+    (*out)->relative = pre->relative; /* moved */
+    memset(&pre->relative, 0, sizeof pre->relative);
+cleanup:
+    loupe__param_vec_clear(&pre->relative);
+    free(pre->relative.items);
+    loupe__trial_rec_release(pre->rec);
+    free(pre);
+    return rc;
+}
+
 int loupe_study_ask(loupe_study *study, loupe_trial **out) {
     if (!study || !out) return LOUPE_EINVAL;
     *out = NULL;
     loupe_storage *s = study->storage;
     loupe__error_clear(s);
-    int64_t trial_id, number;
+    int64_t trial_id;
     int rc = s->ops->claim_waiting_trial(s, study->study_id, &trial_id);
     if (rc == LOUPE_ENOTFOUND) {
         loupe__error_clear(s);
-        rc = s->ops->create_trial(s, study->study_id, NULL, &trial_id, &number);
+        return ask_new(study, out);
     }
     if (rc) return rc;
+    /* an enqueued trial: its row exists, so the relative sample is written
+     * after the claim */
     loupe_trial *t;
     rc = trial_open(study, trial_id, &t);
     if (rc) return rc;
@@ -331,6 +371,12 @@ static int set_trial_attr(loupe_trial *trial, int system, const char *key, const
     int jr = loupe__pyjson_normalize(json, &norm, err, sizeof err);
     if (jr == -2) return oom(s);
     if (jr) return loupe__error(s, LOUPE_EINVAL, "value of attribute '%s' is not JSON: %s", key, err);
+    if (trial->provisional) { /* inserted with the row (ask_new) */
+        int prc = system ? loupe__trial_rec_put_system_attr(trial->rec, key, norm)
+                         : loupe__trial_rec_put_user_attr(trial->rec, key, norm);
+        free(norm);
+        return prc ? oom(s) : LOUPE_OK;
+    }
     loupe_attr a = {key, norm};
     loupe__trial_update u;
     memset(&u, 0, sizeof u);

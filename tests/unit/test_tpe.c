@@ -240,10 +240,23 @@ static void test_relative_params_published(void **state) {
     loupe_study *study = study_with(st, 1, tpe(&o));
     fill12(study);
     loupe_trial *t;
+    uint64_t v0, v1;
+    assert_int_equal(loupe_storage_data_version(st, &v0), LOUPE_OK);
     assert_int_equal(loupe_study_ask(study, &t), LOUPE_OK);
+    /* one write for the whole ask: the row is inserted with the published params */
+    assert_int_equal(loupe_storage_data_version(st, &v1), LOUPE_OK);
+    assert_int_equal(v1, v0 + 1);
     char *js = attr_string(t, "tpe:relative_params:0");
     assert_non_null(js);
     assert_null(attr_string(t, "tpe:relative_params:1"));
+    /* stored, not only in this handle: another handle of the trial sees it */
+    loupe_trial *again;
+    assert_int_equal(loupe_study_trial(study, loupe_trial_number(t), &again), LOUPE_OK);
+    char *stored = attr_string(again, "tpe:relative_params:0");
+    assert_non_null(stored);
+    assert_string_equal(stored, js);
+    free(stored);
+    loupe_trial_free(again);
     double x, y;
     assert_int_equal(loupe_trial_suggest_float(t, "x", 0, 1, 0, 0, &x), LOUPE_OK);
     assert_int_equal(loupe_trial_suggest_float(t, "y", 0, 1, 0, 0, &y), LOUPE_OK);
