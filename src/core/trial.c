@@ -66,11 +66,10 @@ static int ask_new(loupe_study *study, loupe_trial **out) {
     pre->rec = loupe__trial_rec_new();
     int rc = pre->rec ? LOUPE_OK : oom(s);
     if (rc) goto cleanup;
+    /* a RUNNING record (loupe__trial_rec_new) that matches no stored trial */
     pre->rec->t.number = -1;
     pre->rec->t.trial_id = -1;
     pre->rec->t.study_id = study->study_id;
-    pre->rec->t.state = LOUPE_RUNNING;
-    pre->rec->t.datetime_complete_us = -1;
     if ((rc = ops->sample_relative(study->sampler, study, pre, &pre->relative))) goto cleanup;
     pre->rec->t.datetime_start_us = loupe__now_us();
     if ((rc = s->ops->create_trial(s, study->study_id, &pre->rec->t, &trial_id, &number)))

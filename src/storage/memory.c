@@ -20,6 +20,7 @@
 #include "core/distribution.h"
 #include "core/errors.h"
 #include "core/trial_rec.h"
+#include "storage/sql_common.h"
 #include "storage/storage.h"
 #include "util/timeutil.h"
 
@@ -434,16 +435,12 @@ static int mem_set_study_attrs(loupe_storage *s, int64_t study_id, int system, s
                                 "JSON value.",
                                 i, attrs[i].key ? "value" : "key");
     mem_attrs *a = system ? &st->system_attrs : &st->user_attrs;
-    if (guard) {
-        if (!guard->key) return loupe__error(s, LOUPE_EINVAL, "the guard attribute has no key");
+    int rc = loupe__check_guard_arg(s, guard);
+    if (!rc && guard) {
         const loupe_attr *cur = attrs_find(a, guard->key);
-        const char *now = cur ? cur->json : NULL;
-        if (!now != !guard->json || (now && strcmp(now, guard->json) != 0))
-            return loupe__error(s, LOUPE_ECONFLICT,
-                                "Study attribute '%s' changed since it was read (another writer "
-                                "saved first); nothing was written: read it again and retry.",
-                                guard->key);
+        rc = loupe__guard_holds(s, guard, cur ? cur->json : NULL);
     }
+    if (rc) return rc;
     /* allocate everything first: copies of the inputs and room for n appends */
     loupe_attr *copies = n ? calloc(n, sizeof *copies) : NULL;
     if (n && !copies) return oom(m);

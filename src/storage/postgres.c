@@ -759,15 +759,9 @@ static int check_guard(pg_storage *s, const study_attrs_ctx *c) {
     int rc = run(s, c->system ? ST_STUDY_SATTR_GET : ST_STUDY_UATTR_GET, &p, &r,
                  "reading a study attribute");
     if (rc) return rc;
-    int same = PQntuples(r) > 0 ? c->guard->json && strcmp(PQgetvalue(r, 0, 0), c->guard->json) == 0
-                                : c->guard->json == NULL;
+    rc = loupe__guard_holds(&s->base, c->guard, PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : NULL);
     PQclear(r);
-    if (!same)
-        return loupe__error(&s->base, LOUPE_ECONFLICT,
-                            "Study attribute '%s' changed since it was read (another writer saved "
-                            "first); nothing was written: read it again and retry.",
-                            c->guard->key);
-    return LOUPE_OK;
+    return rc;
 }
 
 static int set_study_attrs_body(pg_storage *s, void *vctx) {
@@ -785,8 +779,7 @@ static int pg_set_study_attrs(loupe_storage *base, int64_t study_id, int system,
     pg_storage *s = PG(base);
     int rc = loupe__check_attrs(&s->base, system ? "Study system" : "Study user", n, attrs);
     if (rc) return rc;
-    if (guard && !guard->key)
-        return loupe__error(base, LOUPE_EINVAL, "the guard attribute has no key");
+    if ((rc = loupe__check_guard_arg(base, guard))) return rc;
     study_attrs_ctx c = {study_id, system, n, attrs, guard};
     return loupe__pg_run_tx(s, 1, set_study_attrs_body, &c);
 }

@@ -82,6 +82,20 @@ int loupe__check_update(loupe_storage *s, const loupe__trial_update *u) {
     return LOUPE_OK;
 }
 
+int loupe__check_guard_arg(loupe_storage *s, const loupe_attr *guard) {
+    if (guard && !guard->key) return loupe__error(s, LOUPE_EINVAL, "the guard attribute has no key");
+    return LOUPE_OK;
+}
+
+int loupe__guard_holds(loupe_storage *s, const loupe_attr *guard, const char *stored) {
+    if (stored ? guard->json && strcmp(stored, guard->json) == 0 : guard->json == NULL)
+        return LOUPE_OK;
+    return loupe__error(s, LOUPE_ECONFLICT,
+                        "Study attribute '%s' changed since it was read (another writer saved "
+                        "first); nothing was written: read it again and retry.",
+                        guard->key);
+}
+
 int loupe__check_template(loupe_storage *s, const loupe_frozen_trial *tmpl) {
     int rc;
     if ((rc = loupe__check_params(s, tmpl->n_params, tmpl->params)) ||

@@ -3,6 +3,8 @@
  * rule has one home: the argument checks of writes (done before any
  * transaction, so a bad argument writes nothing) and, for reads, the memo of
  * parsed distributions and the walk from child rows to their trial records.
+ * The guard rule of set_study_attrs (storage.h) is here too, and the memory
+ * storage uses it as well.
  */
 #ifndef LOUPE_STORAGE_SQL_COMMON_H
 #define LOUPE_STORAGE_SQL_COMMON_H
@@ -19,6 +21,11 @@ int loupe__check_params(loupe_storage *s, size_t n, const loupe_param *params);
 int loupe__check_values(loupe_storage *s, size_t n, const double *values);
 /* Everything update_trial checks before it opens a transaction. */
 int loupe__check_update(loupe_storage *s, const loupe__trial_update *u);
+/* A set_study_attrs guard, when given, names its key. */
+int loupe__check_guard_arg(loupe_storage *s, const loupe_attr *guard);
+/* LOUPE_OK when the guard holds: the stored text (NULL: the key is absent)
+ * equals guard->json exactly; else LOUPE_ECONFLICT with the message. */
+int loupe__guard_holds(loupe_storage *s, const loupe_attr *guard, const char *stored);
 /* A trial template of create_trial: params, attrs, values. */
 int loupe__check_template(loupe_storage *s, const loupe_frozen_trial *tmpl);
 

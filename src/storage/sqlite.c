@@ -912,21 +912,11 @@ static int check_guard(sq_storage *s, const study_attrs_ctx *c) {
     sqlite3_bind_int64(st, 1, c->id);
     sqlite3_bind_text(st, 2, c->guard->key, -1, SQLITE_STATIC);
     int r = step_row(s, st, "reading a study attribute");
-    int same = 0;
-    if (r > 0) {
-        const char *now = (const char *)sqlite3_column_text(st, 0);
-        same = c->guard->json && now && strcmp(now, c->guard->json) == 0;
-    } else if (r == 0) {
-        same = c->guard->json == NULL;
-    }
+    rc = r < 0 ? -r
+               : loupe__guard_holds(&s->base, c->guard,
+                                    r > 0 ? (const char *)sqlite3_column_text(st, 0) : NULL);
     sqlite3_reset(st);
-    if (r < 0) return -r;
-    if (!same)
-        return loupe__error(&s->base, LOUPE_ECONFLICT,
-                            "Study attribute '%s' changed since it was read (another writer saved "
-                            "first); nothing was written: read it again and retry.",
-                            c->guard->key);
-    return LOUPE_OK;
+    return rc;
 }
 
 static int set_study_attrs_body(sq_storage *s, void *vctx) {
@@ -945,8 +935,7 @@ static int sq_set_study_attrs(loupe_storage *base, int64_t study_id, int system,
     sq_storage *s = SQ(base);
     int rc = loupe__check_attrs(&s->base, system ? "Study system" : "Study user", n, attrs);
     if (rc) return rc;
-    if (guard && !guard->key)
-        return loupe__error(base, LOUPE_EINVAL, "the guard attribute has no key");
+    if ((rc = loupe__check_guard_arg(base, guard))) return rc;
     study_attrs_ctx c = {study_id, system, n, attrs, guard};
     return run_tx(s, 1, set_study_attrs_body, &c);
 }
