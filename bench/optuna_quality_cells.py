@@ -15,17 +15,14 @@ bench/reference/compare.py pairs them with loupe-bench's records:
 """
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import sys
 import time
-import warnings
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
-import optuna_baseline as ob  # noqa: E402  (the reference runner, unchanged)
+import optuna_wrapper as ow  # noqa: E402  (next to this file)
+
+ob = ow.ob  # the reference runner
 
 FUNCTIONS = tuple(p.name for p in ob.PROBLEMS)
 CONFIGS = ("random", "tpe", "tpe_mv")
@@ -52,12 +49,7 @@ def main(argv=None):
     if args.seeds < 1 or args.seed_start < 0:
         ap.error("--seeds must be >= 1 and --seed-start >= 0")
 
-    optuna = ob.optuna
-    print("optuna", optuna.__version__, "| numpy", ob.np.__version__, "| python",
-          platform.python_version(), flush=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    optuna = ow.quiet_optuna()
 
     notes = []
     if args.seeds != ob.QUALITY_SEEDS:
@@ -68,21 +60,9 @@ def main(argv=None):
         notes.append("cells limited to %s x %s" % (",".join(functions), ",".join(configs)))
     if args.seed_start:
         notes.append("seed_start %d (spec: 0)" % args.seed_start)
-    given = sys.argv[1:] if argv is None else argv
-    shown = ["optuna_quality_cells.py"]  # the command, with the --out file reduced to its base name
-    for i, a in enumerate(given):
-        shown.append(os.path.basename(a) if i > 0 and given[i - 1] == "--out" else a)
-    header = {
-        "record": "header", "spec": ob.SPEC_ID, "impl": "optuna",
-        "impl_version": optuna.__version__,
-        "runtime": "python %s, numpy %s" % (platform.python_version(), ob.np.__version__),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": " ".join(shown), "parts": ["quality"],
-        "seeds": {"quality": args.seeds, "hitl": ob.HITL_SEEDS, "start": args.seed_start},
-        "reduced": args.seeds < ob.QUALITY_SEEDS, "note": "; ".join(notes),
-        "host": {"cpus": os.cpu_count(), "machine": platform.machine(),
-                 "system": platform.system()},
-    }
+    header = ow.header("optuna_quality_cells.py", argv, ["quality"],
+                       {"quality": args.seeds, "hitl": ob.HITL_SEEDS, "start": args.seed_start},
+                       args.seeds < ob.QUALITY_SEEDS, notes)
     out = open(args.out, "w") if args.out else None
     if out:
         out.write(json.dumps(header) + "\n")

@@ -13,16 +13,13 @@ runner writes them, so bench/reference/compare.py pairs them with loupe-bench's.
 """
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import sys
-import warnings
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
-import optuna_baseline as ob  # noqa: E402  (the reference runner, unchanged)
+import optuna_wrapper as ow  # noqa: E402  (next to this file)
+
+ob = ow.ob  # the reference runner
 
 CONFIGS = ("tpe_mv_memory", "tpe_mv_sqlite", "random_sqlite", "random_memory")
 
@@ -42,12 +39,7 @@ def main(argv=None):
     if args.speed_trials < 101:
         ap.error("--speed-trials must be >= 101")
 
-    optuna = ob.optuna
-    print("optuna", optuna.__version__, "| numpy", ob.np.__version__, "| python",
-          platform.python_version(), flush=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    optuna = ow.quiet_optuna()
 
     notes = []
     if args.speed_trials != ob.SPEED_TRIALS:
@@ -55,21 +47,9 @@ def main(argv=None):
                                                                    ob.SPEED_TRIALS))
     if set(configs) != set(CONFIGS[:3]):
         notes.append("configs limited to %s" % ",".join(configs))
-    given = sys.argv[1:] if argv is None else argv
-    shown = ["optuna_speed.py"]  # the command, with the --out file reduced to its base name
-    for i, a in enumerate(given):
-        shown.append(os.path.basename(a) if i > 0 and given[i - 1] == "--out" else a)
-    header = {
-        "record": "header", "spec": ob.SPEC_ID, "impl": "optuna",
-        "impl_version": optuna.__version__,
-        "runtime": "python %s, numpy %s" % (platform.python_version(), ob.np.__version__),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": " ".join(shown), "parts": ["speed"],
-        "seeds": {"quality": ob.QUALITY_SEEDS, "hitl": ob.HITL_SEEDS, "start": 0}, "reduced": False,
-        "note": "; ".join(notes),
-        "host": {"cpus": os.cpu_count(), "machine": platform.machine(),
-                 "system": platform.system()},
-    }
+    header = ow.header("optuna_speed.py", argv, ["speed"],
+                       {"quality": ob.QUALITY_SEEDS, "hitl": ob.HITL_SEEDS, "start": 0}, False,
+                       notes)
     out = open(args.out, "w") if args.out else None
     if out:
         out.write(json.dumps(header) + "\n")
