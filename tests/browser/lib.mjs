@@ -39,11 +39,16 @@ export async function freePort() {
   });
 }
 
-/** Collects console errors and page errors; call check() at the end. */
+/** Collects console errors and page errors; call check() at the end. A failed load's console
+ * line does not name its URL, so failed responses are recorded next to it. */
 export function watchConsole(page, ignore = []) {
   const errors = [];
   page.on("console", (m) => {
     if (m.type() === "error" && !ignore.some((r) => r.test(m.text()))) errors.push(`console: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    const line = `response: Failed to load resource: the server responded with a status of ${r.status()} (${r.request().method()} ${r.url()})`;
+    if (r.status() >= 400 && !ignore.some((re) => re.test(line))) errors.push(line);
   });
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   return errors;
