@@ -77,12 +77,16 @@ test(`tutorial flow: 12 keyboard ratings from the rating queue`, { timeout: 2400
   await page.waitForFunction((n) => !document.querySelector(".rate-head h1")?.textContent?.includes(`Trial ${n}`) || document.querySelectorAll(".rate-head").length === 0, first);
   assert.notEqual(await currentNumber(), first, "skip shows another trial");
 
-  // Undo: rate, take it back at once, the same trial is back.
+  // Undo: rate, take it back at once, the same trial is back. The short undo window the
+  // rest of the test uses could pass between two key presses on a loaded machine (the
+  // rating is then sent and can no longer be undone), so this rating gets a long one.
   const u = await currentNumber();
+  await page.evaluate(() => localStorage.setItem("loupe.undoMs", "60000"));
   await page.keyboard.press("3");
   await page.waitForFunction((n) => !document.querySelector(".rate-head h1")?.textContent?.endsWith(` ${n}`), u);
   await page.keyboard.press("u");
   await page.waitForFunction((n) => document.querySelector(".rate-head h1")?.textContent?.trim() === `Trial ${n}`, u);
+  await page.evaluate(() => localStorage.setItem("loupe.undoMs", "600"));
 
   const rated = new Map();
   const pattern = ["3", "2", "3", "1", "2", "3", "1", "2", "1", "3", "2", "1"];
