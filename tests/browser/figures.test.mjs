@@ -70,6 +70,8 @@ const HOSTILE = figure(
     annotations: [{ text: '<a href="javascript:window.__pwned=4">click me</a>', x: "b", y: 2.5, showarrow: false }],
   },
 );
+// As optuna.visualization.plot_parallel_coordinate draws it: a WebGL trace.
+const PARCOORDS = figure([{ type: "parcoords", dimensions: [{ label: "Objective Value", values: [3, 1, 2, 5] }, { label: "x", values: [0.5, -1, 2, 4] }], line: { color: [3, 1, 2, 5], colorscale: "Blues" } }], { title: { text: "Parallel Coordinate" } });
 const BROKEN = '{"data": [{"type": "scatter", "x": [1, 2, 3], "y": [4';
 const NOT_A_FIGURE = "[1, 2, 3]";
 
@@ -81,7 +83,7 @@ before(async () => {
   for (let i = 0; i < 30; i++) trials.push({ state: "Complete", params: { x: (i % 10) - 5 + 0.5 }, values: [((i * 37) % 23) + 0.5] });
   await backend.addTrials(sid, trials);
   assert.ok(LONG.length > 2 * 2045, "the long figure spans several chunks");
-  const keys = saveFigures({ "opt-history": LONG, "hostile.bars": HOSTILE, broken: BROKEN, "not:a-figure": NOT_A_FIGURE });
+  const keys = saveFigures({ "opt-history": LONG, "hostile.bars": HOSTILE, broken: BROKEN, "not:a-figure": NOT_A_FIGURE, parcoords: PARCOORDS });
   assert.ok(keys.includes("dashboard:plot_data:opt-history:2"), `several chunks stored: ${keys}`);
   browser = await launch();
 });
@@ -98,7 +100,7 @@ async function openPlots(page) {
   await page.locator("main .page.plots").waitFor({ timeout: 30000 });
   await page.waitForFunction(() => {
     const cards = [...document.querySelectorAll("section.user-figure")];
-    return cards.length >= 4 && cards.every((c) => c.dataset.state !== "loading");
+    return cards.length >= 5 && cards.every((c) => c.dataset.state !== "loading");
   }, null, { timeout: 60000 });
 }
 
@@ -182,6 +184,19 @@ test("Plotly figures from Python render, errors stay in their card, nothing runs
   await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   assert.equal(await page.locator("section.user-figure img, section.user-figure script").count(), 0);
+
+  // A WebGL trace draws under the page's CSP (no 'unsafe-eval': Plotly's strict bundle),
+  // where this Chromium has WebGL at all.
+  const csp = (await fetch(`${backend.url}/dashboard/`)).headers.get("content-security-policy");
+  assert.match(csp, /script-src 'self';/);
+  assert.doesNotMatch(csp, /unsafe-eval/);
+  const pc = card(page, "parcoords");
+  assert.equal(await pc.getAttribute("data-state"), "ready");
+  if (await page.evaluate(() => !!document.createElement("canvas").getContext("webgl"))) {
+    assert.doesNotMatch(await pc.textContent(), /WebGL is not supported/);
+    assert.ok((await pc.locator("canvas.gl-canvas").count()) > 0, "parcoords drew on WebGL canvases");
+    assert.match(await pc.textContent(), /Objective Value/);
+  } else console.log("# parcoords: this Chromium has no WebGL; its drawing is not checked");
 
   // The rest of the page is unaffected.
   await page.locator("#history canvas").first().waitFor();

@@ -1,17 +1,19 @@
 // The study's own Plotly figures (saved from Python with optuna_dashboard's
 // save_plotly_graph_object): one card each on the Plots page, drawn by Plotly with the
 // app's theme and plot palette. Plotly (~1.5 MB gzipped) is imported only when a study
-// has such a figure. A figure's JSON is untrusted: whatever is wrong with it is shown
+// has such a figure. Its "strict" bundle is used: the same plotly.js without code
+// generated at run time, so WebGL traces (scattergl, parcoords, splom) draw under the
+// page's Content-Security-Policy, which allows no 'unsafe-eval'. A figure's JSON is untrusted: whatever is wrong with it is shown
 // in its own card and never breaks the page.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { palette, usePalette } from "../../lib/palette";
 
-type PlotlyLib = typeof import("plotly.js-dist-min").default;
+type PlotlyLib = typeof import("plotly.js-strict-dist-min").default;
 
 let lib: Promise<PlotlyLib> | null = null;
 function loadPlotly(): Promise<PlotlyLib> {
   if (!lib) {
-    lib = import("plotly.js-dist-min").then((m: any) => m.default ?? m);
+    lib = import("plotly.js-strict-dist-min").then((m: any) => m.default ?? m);
     lib.catch(() => (lib = null)); // a failed download may be retried by the next card
   }
   return lib;
@@ -123,14 +125,16 @@ function FigureCard({ g }: { g: GraphObject }) {
         // The card's heading shows the title, so the plot does not repeat it.
         const layout = { ...rest, title: title && typeof title === "object" ? { ...title, text: "" } : { text: "" }, template: template(dark), autosize: true };
         try {
-          await P.react(el.current, parsed.data, layout as any, { responsive: true, displaylogo: false });
+          await P.react(el.current, parsed.data, layout, { responsive: true, displaylogo: false });
           if (stale) return;
           // What Plotly took in, for tests.
           el.current?.setAttribute("data-traces", String(((el.current as any)?.data ?? []).length));
           setError(null);
           setState("ready");
         } catch (e) {
-          fail(`Plotly could not draw figure "${g.id}"`, e);
+          // Map traces fetch their outlines from Plotly's CDN, which connect-src 'self' forbids.
+          const offline = /topojson/i.test(String((e as Error)?.message ?? e)) ? " (map figures need Plotly's map files from the internet, which the dashboard does not load)" : "";
+          fail(`Plotly could not draw figure "${g.id}"${offline}`, e);
         }
       },
       (e) => fail("Loading Plotly failed (reload the page to retry)", e),
