@@ -208,6 +208,7 @@ test("Plotly figures from Python render, errors stay in their card, nothing runs
     "opt-history": figure([{ type: "scatter", mode: "lines+markers", name: "v2", x: [1, 2, 3], y: [3, 1, 2] }], { title: "History v2" }),
     "hostile.bars": figure([1, 2, 3].map((k) => ({ type: "bar", name: `s${k}`, x: ["a", "b"], y: [k, k + 1] })), { title: { text: "Three series" } }),
     late: figure([{ type: "scatter", mode: "markers", x: [0, 1], y: [1, 0] }], {}),
+    broken: figure([{ type: "scatter", mode: "markers", x: [0, 1], y: [0, 1] }], { title: { text: "Fixed" } }),
   });
   await page.waitForFunction(() => document.querySelector('section.user-figure[data-figure-id="late"]')?.dataset.state === "ready", null, { timeout: 30000 });
   await page.waitForFunction(() => document.querySelector('section.user-figure[data-figure-id="hostile.bars"] .plotly-figure')?.dataset.traces === "3", null, { timeout: 30000 });
@@ -215,7 +216,11 @@ test("Plotly figures from Python render, errors stay in their card, nothing runs
   assert.equal((await long.locator("h2").textContent()).trim(), "History v2");
   assert.equal(await long.locator("g.scatterlayer g.trace").count(), 1);
   assert.equal((await card(page, "hostile.bars").locator("h2").textContent()).trim(), "Three series");
-  assert.equal(await card(page, "broken").getAttribute("data-state"), "error");
+  // A broken figure saved again correctly is drawn; the other bad one still says why not.
+  await page.waitForFunction(() => document.querySelector('section.user-figure[data-figure-id="broken"]')?.dataset.state === "ready", null, { timeout: 30000 });
+  assert.equal((await card(page, "broken").locator("h2").textContent()).trim(), "Fixed");
+  assert.equal(await card(page, "broken").locator('[role="alert"]').count(), 0);
+  assert.equal(await card(page, "not:a-figure").getAttribute("data-state"), "error");
   assert.deepEqual(errors, []);
   await ctx.close();
 });
@@ -242,7 +247,6 @@ test("plot colours: recolour ECharts and Plotly live, persist across reload; dar
   const after1 = await historyColour(page);
   assert.equal(after1.colour, "rgb(248, 118, 109)");
   assert.ok(after1.near > 50, `history redrawn in GGPlot2's first colour (${after1.near} pixels)`);
-  assert.ok((await historyColour(page)).near > 50);
   const fig = card(page, "palette");
   await page.waitForFunction(() => /248, 118, 109/.test(document.querySelector('section.user-figure[data-figure-id="palette"] path.point')?.getAttribute("style") ?? ""), null, { timeout: 10000 });
   // GGPlot2's grey panel behind the figure's plot area.

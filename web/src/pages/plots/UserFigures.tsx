@@ -144,12 +144,14 @@ function FigureCard({ g }: { g: GraphObject }) {
     };
   }, [parsed, dark, pal]);
 
+  // Plotly's listeners and WebGL contexts go with the plot: when the card unmounts, or
+  // when an overwritten figure turns out broken and its plot is removed.
   useEffect(() => {
     const node = el.current;
     return () => {
       if (node && lib) void lib.then((P) => P.purge(node)).catch(() => {});
     };
-  }, []);
+  }, [parsed.ok]);
 
   const msg = parsed.ok ? error : parsed.error;
   const hid = `figure-${g.id}-h`;
