@@ -132,7 +132,7 @@ async function historyColour(page) {
   });
 }
 
-test("Plotly figures from Python render, errors stay in their card, nothing runs script", { skip: !real && "needs `loupe dashboard` (LOUPE_BIN): the mock server has no figures", timeout: 180000 }, async () => {
+test("Plotly figures from Python render, errors stay in their card, nothing runs script", { skip: !real && "needs `loupe dashboard` (LOUPE_BIN): Python Optuna writes the figures into the SQLite file it serves", timeout: 180000 }, async () => {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await ctx.addInitScript(() => localStorage.setItem("loupe.theme", "light"));
   const page = await ctx.newPage();

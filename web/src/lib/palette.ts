@@ -105,7 +105,13 @@ window.addEventListener("storage", (e) => {
 export function withPalette(option: any, dark: boolean): any {
   const p = PALETTES[current];
   const out: any = { color: p.colorway, ...option };
-  if (p.fontSize) out.textStyle = { fontSize: p.fontSize, ...(option.textStyle ?? {}) };
+  if (p.fontSize) {
+    const size = p.fontSize;
+    out.textStyle = { fontSize: size, ...(option.textStyle ?? {}) };
+    // Axis labels and names do not inherit the global text size.
+    const axis = (a: any) => (a ? { ...a, axisLabel: { fontSize: size - 2, ...(a.axisLabel ?? {}) }, nameTextStyle: { fontSize: size - 2, ...(a.nameTextStyle ?? {}) } } : a);
+    for (const k of ["xAxis", "yAxis"]) if (option[k]) out[k] = Array.isArray(option[k]) ? option[k].map(axis) : axis(option[k]);
+  }
   if (p.panelLight && !dark && option.xAxis && option.grid && !Array.isArray(option.grid))
     out.grid = { show: true, backgroundColor: p.panelLight, borderWidth: 0, ...option.grid };
   else if (p.panelLight && !dark && option.xAxis && !option.grid) out.grid = { show: true, backgroundColor: p.panelLight, borderWidth: 0 };
