@@ -201,6 +201,7 @@ export class Model {
     };
     if (s.metric_names) o.objective_names = s.metric_names;
     if (s.form_widgets) o.form_widgets = s.form_widgets;
+    o.plotly_graph_objects = s.plotly_graph_objects ?? [];
     return o;
   }
   detailJson(s) {
@@ -636,6 +637,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const s = model.createStudy("Human-in-the-loop Optimization", ["minimize"]);
     s.metric_names = ["Looks like sunset color?"];
     s.form_widgets = { output_type: "objective", widgets: [{ type: "choice", description: "Please input your score!", choices: ["Good 👍", "So-so👌", "Bad 👎"], values: [-1, 0, 1], user_attr_key: null }] };
+    // A figure as save_plotly_graph_object() stores it, shown on the plots page.
+    const fig = { data: [{ type: "bar", name: "ratings", x: ["Good", "So-so", "Bad"], y: [5, 3, 2] }], layout: { title: { text: "Ratings so far (a figure saved from Python)" } } };
+    s.plotly_graph_objects = [{ id: "demo-figure", graph_object: JSON.stringify(fig) }];
     for (let i = 0; i < 4; i++) {
       const [r, g, b] = [Math.floor(Math.random() * 256), Math.floor(Math.random() * 256), Math.floor(Math.random() * 256)];
       const t = model.addTrial(s, { params: [intParam("r", r, 0, 255), intParam("g", g, 0, 255), intParam("b", b, 0, 255)] });

@@ -10,6 +10,7 @@ import { useLiveStatus, useStudy } from "./lib/store";
 import { dismiss, useToasts } from "./lib/toast";
 import { setUndoWindowMs, undoWindowMs } from "./lib/ratings";
 import { Link, Modal, Spinner } from "./components/ui";
+import { PALETTES, setPalette, usePalette, type PaletteId } from "./lib/palette";
 import { StudyList } from "./pages/studies/StudyList";
 import { RatingQueue } from "./pages/rate/RatingQueue";
 
@@ -57,6 +58,7 @@ function LiveDot() {
 
 function Settings({ onClose, theme, setTheme }: { onClose: () => void; theme: Theme; setTheme: (t: Theme) => void }) {
   const [ms, setMs] = useState(undoWindowMs());
+  const pal = usePalette();
   return (
     <Modal title="Settings" onClose={onClose} actions={<button class="primary" onClick={onClose}>Done</button>}>
       <label class="field">
@@ -80,6 +82,15 @@ function Settings({ onClose, theme, setTheme }: { onClose: () => void; theme: Th
       <label class="field inline">
         <input type="checkbox" checked={theme === "dark"} onChange={(e) => setTheme((e.currentTarget as HTMLInputElement).checked ? "dark" : "light")} />
         <span>Dark theme</span>
+      </label>
+      <label class="field">
+        <span>Plot colours</span>
+        <select value={pal} onChange={(e) => setPalette((e.currentTarget as HTMLSelectElement).value as PaletteId)}>
+          {(Object.keys(PALETTES) as PaletteId[]).map((k) => (
+            <option value={k}>{PALETTES[k].label}</option>
+          ))}
+        </select>
+        <small class="muted">Series colours of every plot and of the study's own Plotly figures, as Plotly's templates of the same names.</small>
       </label>
     </Modal>
   );

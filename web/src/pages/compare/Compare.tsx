@@ -9,6 +9,7 @@ import { useStudyList } from "../../lib/store";
 import { toast } from "../../lib/toast";
 import * as B from "../plots/builders";
 import { Chart } from "../plots/Chart";
+import { usePalette } from "../../lib/palette";
 
 const cache = new Map<number, StudyData>();
 
@@ -45,7 +46,8 @@ export function Compare() {
 
   const ready = ids.filter((id) => cache.has(id)).map((id) => ({ s: cache.get(id)!, name: cache.get(id)!.info!.name }));
   const nObj = ready[0]?.s.info?.directions.length ?? 0;
-  const hist = useMemo(() => (ready.length ? B.history(ready, { target: { kind: "objective", index: 0 }, x: "number", logY, includePruned: pruned, markerSize: 4, selection: null }) : null), [loaded, ids.join(","), logY, pruned]);
+  const pal = usePalette(); // the history's series colours come from the palette
+  const hist = useMemo(() => (ready.length ? B.history(ready, { target: { kind: "objective", index: 0 }, x: "number", logY, includePruned: pruned, markerSize: 4, selection: null }) : null), [loaded, ids.join(","), logY, pruned, pal]);
 
   return (
     <div class="page compare">

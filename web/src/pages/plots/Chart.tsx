@@ -2,6 +2,7 @@
 // follows the theme and the box size, and reports clicks and parallel-axis brushing.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ECharts } from "./echarts";
+import { usePalette, withPalette } from "../../lib/palette";
 
 let lib: Promise<typeof import("./echarts")> | null = null;
 export function loadECharts(): Promise<typeof import("./echarts")> {
@@ -25,6 +26,8 @@ function theme(): "dark" | "light" {
  *  per change of `deps`; `build` may return a promise (the contour loads d3-contour). */
 export function LazyChart(p: Omit<Props, "option"> & { build: () => any; deps: unknown[]; empty?: string }) {
   const [option, setOption] = useState<any>(undefined);
+  // Builders may take series colours from the palette: rebuild when it changes.
+  const pal = usePalette();
   useEffect(() => {
     let stale = false;
     const r = p.build();
@@ -33,7 +36,7 @@ export function LazyChart(p: Omit<Props, "option"> & { build: () => any; deps: u
     return () => {
       stale = true;
     };
-  }, p.deps);
+  }, [...p.deps, pal]);
   if (option === null) return <div class="empty">{p.empty ?? "Nothing to plot yet."}</div>;
   return <Chart {...p} option={option ?? null} />;
 }
@@ -43,6 +46,7 @@ export function Chart(p: Props) {
   const chart = useRef<ECharts | null>(null);
   const [th, setTh] = useState(theme());
   const [ready, setReady] = useState(false);
+  const pal = usePalette();
   const cb = useRef(p);
   cb.current = p;
 
@@ -69,6 +73,11 @@ export function Chart(p: Props) {
         const total = series.getData().count();
         cb.current.onBrush?.(active.length < total ? active : null);
       });
+      // The colours ECharts gave each series (palette or explicit), for tests.
+      c.on("finished", () => {
+        const series: any[] = (c as any).getModel()?.getSeries() ?? [];
+        el.current?.setAttribute("data-series-colors", JSON.stringify(series.map((s) => s.getData().getVisual("style")?.fill ?? null)));
+      });
       ro = new ResizeObserver(() => c.resize());
       ro.observe(el.current);
       setReady(true);
@@ -84,11 +93,11 @@ export function Chart(p: Props) {
 
   useEffect(() => {
     if (!chart.current || !p.option) return;
-    chart.current.setOption({ backgroundColor: "transparent", animation: false, ...p.option }, { notMerge: true, lazyUpdate: true });
+    chart.current.setOption(withPalette({ backgroundColor: "transparent", animation: false, ...p.option }, th === "dark"), { notMerge: true, lazyUpdate: true });
     // How many points are drawn, for tests and benchmarks.
     const n = (p.option.series ?? []).reduce((a: number, s: any) => a + (s.type === "scatter" && Array.isArray(s.data) ? s.data.length : 0), 0);
     el.current?.setAttribute("data-points", String(n));
-  }, [ready, p.option]);
+  }, [ready, p.option, pal]);
 
   return (
     <div class="chart" role="img" aria-label={p.label} ref={el} style={{ height: `${p.height ?? 380}px` }}>

@@ -11,6 +11,7 @@ import { useStudy, type StudyData, view } from "../../lib/store";
 import type { ParamImportance } from "../../lib/types";
 import * as B from "./builders";
 import { LazyChart, loadECharts } from "./Chart";
+import { UserFigures } from "./UserFigures";
 
 // The page is shown: start fetching the plotting library while the cards lay out.
 void loadECharts();
@@ -366,6 +367,7 @@ export function Plots({ id }: { id: number }) {
         {multi && <ParetoCard s={s} v={v} />}
         <ImportanceCard s={s} />
         <TimelineCard s={s} v={v} />
+        <UserFigures figures={info.plotly_graph_objects} />
         {info.has_intermediate_values && <IntermediateCard s={s} v={v} />}
         <SliceCard s={s} v={v} />
         <TwoParamCard s={s} v={v} kind="contour" />

@@ -5,6 +5,7 @@ import { byNumber, type StudyData } from "../../lib/store";
 import { fmt, isFeasible, objectiveNames } from "../../lib/derive";
 import type { Direction, Distribution, ParamImportance, SearchSpaceItem, Trial, TrialState } from "../../lib/types";
 import { num } from "../../lib/types";
+import { seriesColor } from "../../lib/palette";
 
 export const STATE_COLORS: Record<TrialState, string> = {
   Complete: "#3b82f6",
@@ -84,7 +85,9 @@ function xOf(t: Trial, x: HistoryOpts["x"]): number | undefined {
 export function history(studies: { s: StudyData; name: string }[], o: HistoryOpts) {
   const series: any[] = [];
   const multi = studies.length > 1;
-  for (const { s, name } of studies) {
+  for (const [k, { s, name }] of studies.entries()) {
+    // Palette colours: one per study; the best-value line of a single study takes the second.
+    const color = seriesColor(k);
     const dir: Direction | undefined = o.target.kind === "objective" ? s.info?.directions[o.target.index] : undefined;
     const main: unknown[] = [];
     const infeasible: unknown[] = [];
@@ -110,12 +113,12 @@ export function history(studies: { s: StudyData; name: string }[], o: HistoryOpt
     }
     if (o.x !== "number") bestLine.sort((a, b) => a[0] - b[0]);
     if (bestLine.length && lastX !== undefined) bestLine.push([lastX, bestLine[bestLine.length - 1][1]]);
-    series.push(scatterBase(multi ? name : "Objective value", main, o.markerSize * 2));
+    series.push(scatterBase(multi ? name : "Objective value", main, o.markerSize * 2, { itemStyle: { color } }));
     if (hollow.length)
-      series.push(scatterBase(multi ? `${name} (not selected)` : "Not selected", hollow, o.markerSize * 2, { itemStyle: { color: "transparent", borderColor: "#3b82f6", borderWidth: 1 } }));
+      series.push(scatterBase(multi ? `${name} (not selected)` : "Not selected", hollow, o.markerSize * 2, { itemStyle: { color: "transparent", borderColor: color, borderWidth: 1 } }));
     if (infeasible.length) series.push(scatterBase(multi ? `${name} (infeasible)` : "Infeasible", infeasible, o.markerSize * 2, { itemStyle: { color: grey() } }));
     if (dir && bestLine.length)
-      series.push({ type: "line", name: multi ? `${name} best` : "Best value", data: bestLine, step: "end", showSymbol: false, lineStyle: { width: 2, color: "#ef4444" }, itemStyle: { color: "#ef4444" }, silent: true, sampling: "lttb" });
+      series.push({ type: "line", name: multi ? `${name} best` : "Best value", data: bestLine, step: "end", showSymbol: false, lineStyle: { width: 2, color: multi ? color : seriesColor(1), type: multi ? "dashed" : "solid" }, itemStyle: { color: multi ? color : seriesColor(1) }, silent: true, sampling: "lttb" });
   }
   return {
     tooltip: tooltipFor(studies[0]?.s),
