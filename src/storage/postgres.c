@@ -213,26 +213,6 @@ static int run(pg_storage *s, int id, const loupe__pgp *p, PGresult **out, const
     return loupe__pg_exec(s, id, stmt_sql[id], p, out, what);
 }
 
-static const char *const direction_names[] = {"NOT_SET", "MINIMIZE", "MAXIMIZE"};
-static const char *const state_names[] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"};
-
-static int parse_state(const char *text) {
-    if (!text) return -1;
-    for (int i = 0; i < 5; i++)
-        if (strcmp(text, state_names[i]) == 0) return i;
-    return -1;
-}
-
-static int parse_direction(const char *text) {
-    if (!text) return -1;
-    for (int i = 0; i < 3; i++)
-        if (strcmp(text, direction_names[i]) == 0) return i;
-    return -1;
-}
-
-static int is_finished(int state) {
-    return state == LOUPE_COMPLETE || state == LOUPE_PRUNED || state == LOUPE_FAIL;
-}
 
 /* Optuna's stored forms of a float: (value, type) with NULL for inf and NaN. */
 static void param_value(loupe__pgp *p, double v, int allow_nan) {
@@ -410,7 +390,7 @@ static int create_study_body(pg_storage *s, void *vctx) {
                             c->name);
     for (size_t i = 0; i < c->n; i++) {
         loupe__pgp_init(&p);
-        loupe__pgp_text(&p, direction_names[c->dirs[i]]);
+        loupe__pgp_text(&p, loupe__direction_names[c->dirs[i]]);
         loupe__pgp_int(&p, c->id);
         loupe__pgp_int(&p, (int64_t)i);
         if ((rc = run(s, ST_DIRECTION_INSERT, &p, NULL, "inserting a study direction"))) return rc;
@@ -494,53 +474,7 @@ static int pg_find_study(loupe_storage *base, const char *name, int64_t *study_i
     return rc;
 }
 
-/* Appends (key, json) to a malloc'd attr array. */
-static int attr_push(loupe_attr **arr, size_t *n, size_t *alloc, const char *key,
-                     const char *json) {
-    if (*n == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 8;
-        loupe_attr *p = realloc(*arr, na * sizeof *p);
-        if (!p) return -1;
-        *arr = p;
-        *alloc = na;
-    }
-    char *k = strdup(key ? key : "");
-    char *j = strdup(json ? json : "null");
-    if (!k || !j) {
-        free(k);
-        free(j);
-        return -1;
-    }
-    (*arr)[*n].key = k;
-    (*arr)[*n].json = j;
-    (*n)++;
-    return 0;
-}
 
-static int direction_push(pg_storage *s, loupe__study_info *info, size_t *alloc, int64_t objective,
-                          const char *text) {
-    int d = parse_direction(text);
-    if (d < 0)
-        return loupe__error(&s->base, LOUPE_ECORRUPT,
-                            "study_directions of study %lld in %s holds the unknown direction "
-                            "'%.40s' (Optuna writes NOT_SET, MINIMIZE or MAXIMIZE)",
-                            (long long)info->study_id, s->where, text ? text : "NULL");
-    if (objective != (int64_t)info->n_directions)
-        return loupe__error(&s->base, LOUPE_ECORRUPT,
-                            "study_directions of study %lld in %s has objective %lld where %zu "
-                            "was expected (objectives must be 0, 1, ...)",
-                            (long long)info->study_id, s->where, (long long)objective,
-                            info->n_directions);
-    if (info->n_directions == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 2;
-        loupe_direction *p = realloc(info->directions, na * sizeof *p);
-        if (!p) return oom(s);
-        info->directions = p;
-        *alloc = na;
-    }
-    info->directions[info->n_directions++] = (loupe_direction)d;
-    return LOUPE_OK;
-}
 
 typedef struct get_study_ctx {
     int64_t id;
@@ -569,7 +503,8 @@ static int get_study_body(pg_storage *s, void *vctx) {
     if ((rc = run(s, ST_DIRECTIONS, &p, &r, "reading study directions"))) return rc;
     size_t alloc = 0;
     for (int i = 0; !rc && i < PQntuples(r); i++)
-        rc = direction_push(s, &c->info, &alloc, loupe__pg_int(r, i, 0), loupe__pg_text(r, i, 1));
+        rc = loupe__direction_push(&s->base, s->where, &c->info, &alloc, loupe__pg_int(r, i, 0),
+                                   loupe__pg_text(r, i, 1));
     PQclear(r);
     if (rc) return rc;
     for (int sys = 0; sys < 2; sys++) {
@@ -580,7 +515,7 @@ static int get_study_body(pg_storage *s, void *vctx) {
         size_t *n = sys ? &c->info.n_system_attrs : &c->info.n_user_attrs;
         alloc = 0;
         for (int i = 0; !rc && i < PQntuples(r); i++)
-            if (attr_push(arr, n, &alloc, loupe__pg_text(r, i, 0), loupe__pg_text(r, i, 1)))
+            if (loupe__attr_push(arr, n, &alloc, loupe__pg_text(r, i, 0), loupe__pg_text(r, i, 1)))
                 rc = oom(s);
         PQclear(r);
         if (rc) return rc;
@@ -656,8 +591,8 @@ static int list_studies_body(pg_storage *s, void *vctx) {
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         list_entry *e = list_find(c, &pos, loupe__pg_int(r, i, 0));
         if (e)
-            rc = direction_push(s, &e->info, &e->dir_alloc, loupe__pg_int(r, i, 1),
-                                loupe__pg_text(r, i, 2));
+            rc = loupe__direction_push(&s->base, s->where, &e->info, &e->dir_alloc,
+                                       loupe__pg_int(r, i, 1), loupe__pg_text(r, i, 2));
     }
     PQclear(r);
     if (rc) return rc;
@@ -669,10 +604,11 @@ static int list_studies_body(pg_storage *s, void *vctx) {
         for (int i = 0; !rc && i < PQntuples(r); i++) {
             list_entry *e = list_find(c, &pos, loupe__pg_int(r, i, 0));
             if (!e) continue;
-            int bad = sys ? attr_push(&e->info.system_attrs, &e->info.n_system_attrs,
-                                      &e->sa_alloc, loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2))
-                          : attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
-                                      loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2));
+            int bad =
+                sys ? loupe__attr_push(&e->info.system_attrs, &e->info.n_system_attrs, &e->sa_alloc,
+                                       loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2))
+                    : loupe__attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
+                                       loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2));
             if (bad) rc = oom(s);
         }
         PQclear(r);
@@ -882,7 +818,7 @@ static int create_trial_body(pg_storage *s, void *vctx) {
     loupe__pgp p;
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, c->study_id);
-    loupe__pgp_text(&p, state_names[t ? t->state : LOUPE_RUNNING]);
+    loupe__pgp_text(&p, loupe__state_names[t ? t->state : LOUPE_RUNNING]);
     loupe__pgp_datetime(&p, t ? t->datetime_start_us : loupe__now_us());
     loupe__pgp_datetime(&p, t ? t->datetime_complete_us : -1);
     PGresult *r;
@@ -975,7 +911,7 @@ static int update_body(pg_storage *s, void *vctx) {
                             (long long)u->trial_id);
     }
     int64_t number = loupe__pg_int(r, 0, 0);
-    int state = parse_state(loupe__pg_text(r, 0, 1));
+    int state = loupe__parse_state(loupe__pg_text(r, 0, 1));
     int64_t study_id = loupe__pg_int(r, 0, 2);
     if (state < 0) {
         rc = loupe__error(&s->base, LOUPE_ECORRUPT,
@@ -986,7 +922,7 @@ static int update_body(pg_storage *s, void *vctx) {
         return rc;
     }
     PQclear(r);
-    if (is_finished(state))
+    if (loupe_trial_state_is_finished(state))
         return loupe__error(&s->base, LOUPE_EFINISHED,
                             "Trial#%lld has already finished and can not be updated.",
                             (long long)number);
@@ -999,12 +935,12 @@ static int update_body(pg_storage *s, void *vctx) {
     if (!u->set_state) return LOUPE_OK;
     /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
     if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
-    int id = u->state == LOUPE_RUNNING ? ST_TRIAL_SET_STATE_START
-             : is_finished(u->state)   ? ST_TRIAL_SET_STATE_COMPLETE
-                                       : ST_TRIAL_SET_STATE;
+    int id = u->state == LOUPE_RUNNING                 ? ST_TRIAL_SET_STATE_START
+             : loupe_trial_state_is_finished(u->state) ? ST_TRIAL_SET_STATE_COMPLETE
+                                                       : ST_TRIAL_SET_STATE;
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, u->trial_id);
-    loupe__pgp_text(&p, state_names[u->state]);
+    loupe__pgp_text(&p, loupe__state_names[u->state]);
     if (id != ST_TRIAL_SET_STATE) loupe__pgp_datetime(&p, u->now_us ? u->now_us : loupe__now_us());
     if ((rc = run(s, id, &p, &r, "changing a trial's state"))) return rc;
     PQclear(r);
@@ -1035,7 +971,7 @@ static int read_trial_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
         const char *state_text = loupe__pg_text(r, i, 2);
-        int state = parse_state(state_text);
+        int state = loupe__parse_state(state_text);
         if (state < 0)
             return loupe__error(&s->base, LOUPE_ECORRUPT,
                                 "trials row trial_id=%lld in %s has the unknown state '%.40s' "

@@ -181,3 +181,68 @@ loupe__trial_rec *loupe__rec_seek(const loupe__rec_vec *recs, size_t *pos, int64
     while (*pos < recs->len && recs->items[*pos]->t.trial_id < trial_id) (*pos)++;
     return *pos < recs->len && recs->items[*pos]->t.trial_id == trial_id ? recs->items[*pos] : NULL;
 }
+
+/* ------------------------------------------------------------ enum texts and study records */
+
+const char *const loupe__state_names[5] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"};
+const char *const loupe__direction_names[3] = {"NOT_SET", "MINIMIZE", "MAXIMIZE"};
+
+static int name_index(const char *const *names, int n, const char *text) {
+    if (!text) return -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(text, names[i]) == 0) return i;
+    return -1;
+}
+
+int loupe__parse_state(const char *text) { return name_index(loupe__state_names, 5, text); }
+
+int loupe__parse_direction(const char *text) {
+    return name_index(loupe__direction_names, 3, text);
+}
+
+int loupe__attr_push(loupe_attr **arr, size_t *n, size_t *alloc, const char *key,
+                     const char *json) {
+    if (*n == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 8;
+        loupe_attr *p = realloc(*arr, na * sizeof *p);
+        if (!p) return -1;
+        *arr = p;
+        *alloc = na;
+    }
+    char *k = strdup(key ? key : "");
+    char *j = strdup(json ? json : "null");
+    if (!k || !j) {
+        free(k);
+        free(j);
+        return -1;
+    }
+    (*arr)[*n].key = k;
+    (*arr)[*n].json = j;
+    (*n)++;
+    return 0;
+}
+
+int loupe__direction_push(loupe_storage *s, const char *where, loupe__study_info *info,
+                          size_t *alloc, int64_t objective, const char *text) {
+    int d = loupe__parse_direction(text);
+    if (d < 0)
+        return loupe__error(s, LOUPE_ECORRUPT,
+                            "study_directions of study %lld in %s holds the unknown direction "
+                            "'%.40s' (Optuna writes NOT_SET, MINIMIZE or MAXIMIZE)",
+                            (long long)info->study_id, where, text ? text : "NULL");
+    if (objective != (int64_t)info->n_directions)
+        return loupe__error(s, LOUPE_ECORRUPT,
+                            "study_directions of study %lld in %s has objective %lld where %zu "
+                            "was expected (objectives must be 0, 1, ...)",
+                            (long long)info->study_id, where, (long long)objective,
+                            info->n_directions);
+    if (info->n_directions == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 2;
+        loupe_direction *p = realloc(info->directions, na * sizeof *p);
+        if (!p) return loupe__error(s, LOUPE_ENOMEM, "out of memory");
+        info->directions = p;
+        *alloc = na;
+    }
+    info->directions[info->n_directions++] = (loupe_direction)d;
+    return LOUPE_OK;
+}

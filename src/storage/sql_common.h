@@ -4,7 +4,8 @@
  * transaction, so a bad argument writes nothing) and, for reads, the memo of
  * parsed distributions and the walk from child rows to their trial records.
  * The guard rule of set_study_attrs (storage.h) is here too, and the memory
- * storage uses it as well.
+ * storage uses it as well. So are Optuna's enum texts and the builders of the
+ * study records both read into.
  */
 #ifndef LOUPE_STORAGE_SQL_COMMON_H
 #define LOUPE_STORAGE_SQL_COMMON_H
@@ -28,6 +29,23 @@ int loupe__check_guard_arg(loupe_storage *s, const loupe_attr *guard);
 int loupe__guard_holds(loupe_storage *s, const loupe_attr *guard, const char *stored);
 /* A trial template of create_trial: params, attrs, values. */
 int loupe__check_template(loupe_storage *s, const loupe_frozen_trial *tmpl);
+
+/* Optuna's stored enum texts, indexed by loupe_trial_state / loupe_direction. */
+extern const char *const loupe__state_names[5];
+extern const char *const loupe__direction_names[3];
+/* The enum value of a stored text, or -1 for NULL or an unknown text. */
+int loupe__parse_state(const char *text);
+int loupe__parse_direction(const char *text);
+
+/* Appends a copy of (key, json) to a malloc'd attr array (NULL key: "", NULL
+ * json: "null"); -1 when out of memory, leaving the array as it was. */
+int loupe__attr_push(loupe_attr **arr, size_t *n, size_t *alloc, const char *key,
+                     const char *json);
+/* Appends one study_directions row to info->directions; the rows must come in
+ * objective order 0, 1, ... An unknown text or a gap is LOUPE_ECORRUPT naming
+ * the study and where (the file or server). */
+int loupe__direction_push(loupe_storage *s, const char *where, loupe__study_info *info,
+                          size_t *alloc, int64_t objective, const char *text);
 
 /* Parsed distributions of one read, keyed by their JSON text (most params of
  * a study share a few texts, so each is parsed once). Zero it to start. */

@@ -353,26 +353,6 @@ static int run_tx(sq_storage *s, int write, tx_body body, void *ctx) {
 
 /* ------------------------------------------------------------ enums */
 
-static const char *const direction_names[] = {"NOT_SET", "MINIMIZE", "MAXIMIZE"};
-static const char *const state_names[] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"};
-
-static int parse_state(const char *text) {
-    if (!text) return -1;
-    for (int i = 0; i < 5; i++)
-        if (strcmp(text, state_names[i]) == 0) return i;
-    return -1;
-}
-
-static int parse_direction(const char *text) {
-    if (!text) return -1;
-    for (int i = 0; i < 3; i++)
-        if (strcmp(text, direction_names[i]) == 0) return i;
-    return -1;
-}
-
-static int is_finished(int state) {
-    return state == LOUPE_COMPLETE || state == LOUPE_PRUNED || state == LOUPE_FAIL;
-}
 
 /* Optuna's stored forms of a float: (value, type) with NULL for inf and NaN. */
 static void bind_value(sqlite3_stmt *st, int vi, int ti, double v, int allow_nan) {
@@ -555,7 +535,7 @@ static int create_study_body(sq_storage *s, void *vctx) {
     c->id = sqlite3_last_insert_rowid(s->db);
     for (size_t i = 0; i < c->n; i++) {
         if ((rc = get_st(s, ST_DIRECTION_INSERT, &st))) return rc;
-        sqlite3_bind_text(st, 1, direction_names[c->dirs[i]], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, loupe__direction_names[c->dirs[i]], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, c->id);
         sqlite3_bind_int64(st, 3, (int64_t)i);
         if ((rc = step_done(s, st, "inserting a study direction"))) return rc;
@@ -637,55 +617,7 @@ static int sq_find_study(loupe_storage *base, const char *name, int64_t *study_i
     return rc;
 }
 
-/* Appends (key, json) to a malloc'd attr array. */
-static int attr_push(loupe_attr **arr, size_t *n, size_t *alloc, const char *key,
-                     const char *json) {
-    if (*n == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 8;
-        loupe_attr *p = realloc(*arr, na * sizeof *p);
-        if (!p) return -1;
-        *arr = p;
-        *alloc = na;
-    }
-    char *k = strdup(key ? key : "");
-    char *j = strdup(json ? json : "null");
-    if (!k || !j) {
-        free(k);
-        free(j);
-        return -1;
-    }
-    (*arr)[*n].key = k;
-    (*arr)[*n].json = j;
-    (*n)++;
-    return 0;
-}
 
-/* Reads the directions (objective order, dense) of one study from st rows whose
- * objective and direction are in columns oc and dc. */
-static int direction_push(sq_storage *s, loupe__study_info *info, size_t *alloc, int64_t objective,
-                          const char *text) {
-    int d = parse_direction(text);
-    if (d < 0)
-        return loupe__error(&s->base, LOUPE_ECORRUPT,
-                            "study_directions of study %lld in '%s' holds the unknown direction "
-                            "'%.40s' (Optuna writes NOT_SET, MINIMIZE or MAXIMIZE)",
-                            (long long)info->study_id, s->path, text ? text : "NULL");
-    if (objective != (int64_t)info->n_directions)
-        return loupe__error(&s->base, LOUPE_ECORRUPT,
-                            "study_directions of study %lld in '%s' has objective %lld where %zu "
-                            "was expected (objectives must be 0, 1, ...)",
-                            (long long)info->study_id, s->path, (long long)objective,
-                            info->n_directions);
-    if (info->n_directions == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 2;
-        loupe_direction *p = realloc(info->directions, na * sizeof *p);
-        if (!p) return oom(s);
-        info->directions = p;
-        *alloc = na;
-    }
-    info->directions[info->n_directions++] = (loupe_direction)d;
-    return LOUPE_OK;
-}
 
 typedef struct get_study_ctx {
     int64_t id;
@@ -715,8 +647,8 @@ static int get_study_body(sq_storage *s, void *vctx) {
     size_t alloc = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        rc = direction_push(s, &c->info, &alloc, sqlite3_column_int64(st, 0),
-                            (const char *)sqlite3_column_text(st, 1));
+        rc = loupe__direction_push(&s->base, s->path, &c->info, &alloc, sqlite3_column_int64(st, 0),
+                                   (const char *)sqlite3_column_text(st, 1));
         if (rc) return rc;
     }
     if (step != SQLITE_DONE) return fail(s, step, "reading study directions");
@@ -727,8 +659,8 @@ static int get_study_body(sq_storage *s, void *vctx) {
         size_t *n = sys ? &c->info.n_system_attrs : &c->info.n_user_attrs;
         alloc = 0;
         while ((step = sqlite3_step(st)) == SQLITE_ROW)
-            if (attr_push(arr, n, &alloc, (const char *)sqlite3_column_text(st, 0),
-                          (const char *)sqlite3_column_text(st, 1)))
+            if (loupe__attr_push(arr, n, &alloc, (const char *)sqlite3_column_text(st, 0),
+                                 (const char *)sqlite3_column_text(st, 1)))
                 return oom(s);
         if (step != SQLITE_DONE) return fail(s, step, "reading study attributes");
     }
@@ -806,8 +738,9 @@ static int list_studies_body(sq_storage *s, void *vctx) {
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         list_entry *e = list_find(c, &pos, sqlite3_column_int64(st, 0));
         if (!e) continue;
-        if ((rc = direction_push(s, &e->info, &e->dir_alloc, sqlite3_column_int64(st, 1),
-                                 (const char *)sqlite3_column_text(st, 2))))
+        if ((rc = loupe__direction_push(&s->base, s->path, &e->info, &e->dir_alloc,
+                                        sqlite3_column_int64(st, 1),
+                                        (const char *)sqlite3_column_text(st, 2))))
             return rc;
     }
     if (step != SQLITE_DONE) return fail(s, step, "listing study directions");
@@ -817,12 +750,12 @@ static int list_studies_body(sq_storage *s, void *vctx) {
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             list_entry *e = list_find(c, &pos, sqlite3_column_int64(st, 0));
             if (!e) continue;
-            int r = sys ? attr_push(&e->info.system_attrs, &e->info.n_system_attrs, &e->sa_alloc,
-                                    (const char *)sqlite3_column_text(st, 1),
-                                    (const char *)sqlite3_column_text(st, 2))
-                        : attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
-                                    (const char *)sqlite3_column_text(st, 1),
-                                    (const char *)sqlite3_column_text(st, 2));
+            int r = sys ? loupe__attr_push(&e->info.system_attrs, &e->info.n_system_attrs,
+                                           &e->sa_alloc, (const char *)sqlite3_column_text(st, 1),
+                                           (const char *)sqlite3_column_text(st, 2))
+                        : loupe__attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
+                                           (const char *)sqlite3_column_text(st, 1),
+                                           (const char *)sqlite3_column_text(st, 2));
             if (r) return oom(s);
         }
         if (step != SQLITE_DONE) return fail(s, step, "listing study attributes");
@@ -1044,7 +977,7 @@ static int create_trial_body(sq_storage *s, void *vctx) {
     sqlite3_stmt *st = NULL;
     if ((rc = get_st(s, ST_TRIAL_INSERT, &st))) return rc;
     sqlite3_bind_int64(st, 1, c->study_id);
-    sqlite3_bind_text(st, 2, state_names[t ? t->state : LOUPE_RUNNING], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, loupe__state_names[t ? t->state : LOUPE_RUNNING], -1, SQLITE_STATIC);
     bind_datetime(st, 3, t ? t->datetime_start_us : loupe__now_us());
     bind_datetime(st, 4, t ? t->datetime_complete_us : -1);
     if ((rc = step_done(s, st, "inserting a trial"))) return rc;
@@ -1146,7 +1079,7 @@ static int update_body(sq_storage *s, void *vctx) {
                             (long long)u->trial_id);
     int64_t number = sqlite3_column_int64(st, 0);
     const char *state_text = (const char *)sqlite3_column_text(st, 1);
-    int state = parse_state(state_text);
+    int state = loupe__parse_state(state_text);
     int64_t study_id = sqlite3_column_int64(st, 2);
     if (state < 0) {
         rc = loupe__error(&s->base, LOUPE_ECORRUPT,
@@ -1156,7 +1089,7 @@ static int update_body(sq_storage *s, void *vctx) {
         return rc;
     }
     sqlite3_reset(st);
-    if (is_finished(state))
+    if (loupe_trial_state_is_finished(state))
         return loupe__error(&s->base, LOUPE_EFINISHED,
                             "Trial#%lld has already finished and can not be updated.",
                             (long long)number);
@@ -1170,12 +1103,12 @@ static int update_body(sq_storage *s, void *vctx) {
     /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
     if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
     int64_t now = u->now_us ? u->now_us : loupe__now_us();
-    int id = u->state == LOUPE_RUNNING ? ST_TRIAL_SET_STATE_START
-             : is_finished(u->state)   ? ST_TRIAL_SET_STATE_COMPLETE
-                                       : ST_TRIAL_SET_STATE;
+    int id = u->state == LOUPE_RUNNING                 ? ST_TRIAL_SET_STATE_START
+             : loupe_trial_state_is_finished(u->state) ? ST_TRIAL_SET_STATE_COMPLETE
+                                                       : ST_TRIAL_SET_STATE;
     if ((rc = get_st(s, id, &st))) return rc;
     sqlite3_bind_int64(st, 1, u->trial_id);
-    sqlite3_bind_text(st, 2, state_names[u->state], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, loupe__state_names[u->state], -1, SQLITE_STATIC);
     if (id != ST_TRIAL_SET_STATE) bind_datetime(st, 3, now);
     if ((rc = step_done(s, st, "changing a trial's state"))) return rc;
     c->changed = 1;
@@ -1230,7 +1163,7 @@ static int read_body(sq_storage *s, void *vctx) {
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t tid = sqlite3_column_int64(st, 0);
         const char *state_text = (const char *)sqlite3_column_text(st, 2);
-        int state = parse_state(state_text);
+        int state = loupe__parse_state(state_text);
         if (state < 0)
             return loupe__error(&s->base, LOUPE_ECORRUPT,
                                 "trials row trial_id=%lld in '%s' has the unknown state '%.40s' "
