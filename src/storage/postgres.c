@@ -536,60 +536,21 @@ static int pg_get_study(loupe_storage *base, int64_t study_id, loupe__study_info
     return LOUPE_OK;
 }
 
-typedef struct list_entry {
-    loupe__study_info info;
-    size_t dir_alloc, ua_alloc, sa_alloc;
-    int64_t n_trials;
-    int64_t start_us;
-} list_entry;
-
-typedef struct list_ctx {
-    list_entry *e;
-    size_t n, alloc;
-    int bare; /* skip the trial count and earliest start (list_study_heads) */
-} list_ctx;
-
-static void list_ctx_clear(list_ctx *c) {
-    for (size_t i = 0; i < c->n; i++) loupe__study_info_free(&c->e[i].info);
-    free(c->e);
-    int bare = c->bare;
-    memset(c, 0, sizeof *c);
-    c->bare = bare;
-}
-
-/* The entry for study_id at or after *pos (rows come in study order). */
-static list_entry *list_find(list_ctx *c, size_t *pos, int64_t study_id) {
-    while (*pos < c->n && c->e[*pos].info.study_id < study_id) (*pos)++;
-    return *pos < c->n && c->e[*pos].info.study_id == study_id ? &c->e[*pos] : NULL;
-}
-
 static int list_studies_body(pg_storage *s, void *vctx) {
-    list_ctx *c = vctx;
-    list_ctx_clear(c);
+    loupe__study_scan *c = vctx;
+    loupe__study_scan_clear(c);
     PGresult *r;
     int rc = run(s, ST_ALL_STUDIES, NULL, &r, "listing studies");
     if (rc) return rc;
-    int rows = PQntuples(r);
-    if (rows > 0 && !(c->e = calloc((size_t)rows, sizeof *c->e))) {
-        PQclear(r);
-        return oom(s);
-    }
-    c->alloc = (size_t)rows;
-    for (int i = 0; i < rows; i++) {
-        list_entry *e = &c->e[c->n++];
-        e->start_us = -1;
-        e->info.study_id = loupe__pg_int(r, i, 0);
-        if (!(e->info.name = strdup(PQgetvalue(r, i, 1)))) {
-            PQclear(r);
-            return oom(s);
-        }
-    }
+    for (int i = 0; !rc && i < PQntuples(r); i++)
+        if (!loupe__study_scan_add(c, loupe__pg_int(r, i, 0), PQgetvalue(r, i, 1))) rc = oom(s);
     PQclear(r);
+    if (rc) return rc;
 
     size_t pos = 0;
     if ((rc = run(s, ST_ALL_DIRECTIONS, NULL, &r, "listing study directions"))) return rc;
     for (int i = 0; !rc && i < PQntuples(r); i++) {
-        list_entry *e = list_find(c, &pos, loupe__pg_int(r, i, 0));
+        loupe__study_scan_entry *e = loupe__study_scan_find(c, &pos, loupe__pg_int(r, i, 0));
         if (e)
             rc = loupe__direction_push(&s->base, s->where, &e->info, &e->dir_alloc,
                                        loupe__pg_int(r, i, 1), loupe__pg_text(r, i, 2));
@@ -602,27 +563,22 @@ static int list_studies_body(pg_storage *s, void *vctx) {
                       "listing study attributes")))
             return rc;
         for (int i = 0; !rc && i < PQntuples(r); i++) {
-            list_entry *e = list_find(c, &pos, loupe__pg_int(r, i, 0));
-            if (!e) continue;
-            int bad =
-                sys ? loupe__attr_push(&e->info.system_attrs, &e->info.n_system_attrs, &e->sa_alloc,
-                                       loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2))
-                    : loupe__attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
-                                       loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2));
-            if (bad) rc = oom(s);
+            loupe__study_scan_entry *e = loupe__study_scan_find(c, &pos, loupe__pg_int(r, i, 0));
+            if (e &&
+                loupe__study_scan_attr(e, sys, loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2)))
+                rc = oom(s);
         }
         PQclear(r);
         if (rc) return rc;
     }
-    if (c->bare) {
-        for (size_t i = 0; i < c->n; i++) c->e[i].n_trials = -1;
-        return LOUPE_OK;
-    }
+    if (c->bare) return LOUPE_OK;
     pos = 0;
     if ((rc = run(s, ST_STUDY_STATS, NULL, &r, "counting trials"))) return rc;
+    for (size_t i = 0; i < c->n; i++)
+        c->e[i].n_trials = 0; /* studies without trials */
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         int64_t sid = loupe__pg_int(r, i, 0);
-        list_entry *e = list_find(c, &pos, sid);
+        loupe__study_scan_entry *e = loupe__study_scan_find(c, &pos, sid);
         if (!e) continue;
         e->n_trials = loupe__pg_int(r, i, 1);
         const char *t = loupe__pg_text(r, i, 2);
@@ -637,24 +593,16 @@ static int list_studies_body(pg_storage *s, void *vctx) {
 }
 
 static int pg_list(loupe_storage *base, int bare, loupe_study_list **out) {
-    pg_storage *s = PG(base);
-    list_ctx c;
+    loupe__study_scan c;
     memset(&c, 0, sizeof c);
     c.bare = bare;
     *out = NULL;
-    int rc = loupe__pg_run_tx(s, 0, list_studies_body, &c);
-    loupe_study_list *list = NULL;
-    if (!rc && !(list = loupe__study_list_new())) rc = oom(s);
-    for (size_t i = 0; !rc && i < c.n; i++)
-        if (loupe__study_list_push(list, &c.e[i].info, c.e[i].n_trials, c.e[i].start_us))
-            rc = oom(s);
-    list_ctx_clear(&c);
+    int rc = loupe__pg_run_tx(PG(base), 0, list_studies_body, &c);
     if (rc) {
-        if (list) loupe_study_list_free(list);
+        loupe__study_scan_clear(&c);
         return rc;
     }
-    *out = list;
-    return LOUPE_OK;
+    return loupe__study_scan_finish(base, &c, out);
 }
 
 static int pg_list_studies(loupe_storage *base, loupe_study_list **out) { return pg_list(base, 0, out); }

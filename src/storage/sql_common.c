@@ -246,3 +246,60 @@ int loupe__direction_push(loupe_storage *s, const char *where, loupe__study_info
     info->directions[info->n_directions++] = (loupe_direction)d;
     return LOUPE_OK;
 }
+
+void loupe__study_scan_clear(loupe__study_scan *c) {
+    for (size_t i = 0; i < c->n; i++) loupe__study_info_free(&c->e[i].info);
+    free(c->e);
+    int bare = c->bare;
+    memset(c, 0, sizeof *c);
+    c->bare = bare;
+}
+
+loupe__study_scan_entry *loupe__study_scan_add(loupe__study_scan *c, int64_t study_id,
+                                               const char *name) {
+    if (c->n == c->alloc) {
+        size_t na = c->alloc ? c->alloc * 2 : 8;
+        loupe__study_scan_entry *p = realloc(c->e, na * sizeof *p);
+        if (!p) return NULL;
+        c->e = p;
+        c->alloc = na;
+    }
+    loupe__study_scan_entry *e = &c->e[c->n];
+    memset(e, 0, sizeof *e);
+    e->n_trials = -1;
+    e->start_us = -1;
+    e->info.study_id = study_id;
+    if (!(e->info.name = strdup(name ? name : ""))) return NULL;
+    c->n++;
+    return e;
+}
+
+loupe__study_scan_entry *loupe__study_scan_find(loupe__study_scan *c, size_t *pos,
+                                                int64_t study_id) {
+    while (*pos < c->n && c->e[*pos].info.study_id < study_id) (*pos)++;
+    return *pos < c->n && c->e[*pos].info.study_id == study_id ? &c->e[*pos] : NULL;
+}
+
+int loupe__study_scan_attr(loupe__study_scan_entry *e, int system, const char *key,
+                           const char *json) {
+    return system ? loupe__attr_push(&e->info.system_attrs, &e->info.n_system_attrs,
+                                     &e->sa_alloc, key, json)
+                  : loupe__attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
+                                     key, json);
+}
+
+int loupe__study_scan_finish(loupe_storage *s, loupe__study_scan *c, loupe_study_list **out) {
+    *out = NULL;
+    loupe_study_list *list = loupe__study_list_new();
+    int rc = list ? LOUPE_OK : LOUPE_ENOMEM;
+    for (size_t i = 0; !rc && i < c->n; i++)
+        if (loupe__study_list_push(list, &c->e[i].info, c->e[i].n_trials, c->e[i].start_us))
+            rc = LOUPE_ENOMEM;
+    loupe__study_scan_clear(c);
+    if (rc) {
+        if (list) loupe_study_list_free(list);
+        return loupe__error(s, LOUPE_ENOMEM, "out of memory");
+    }
+    *out = list;
+    return LOUPE_OK;
+}

@@ -47,6 +47,35 @@ int loupe__attr_push(loupe_attr **arr, size_t *n, size_t *alloc, const char *key
 int loupe__direction_push(loupe_storage *s, const char *where, loupe__study_info *info,
                           size_t *alloc, int64_t objective, const char *text);
 
+/* The studies of one list_studies read, filled row by row: the studies (in id
+ * order), then their directions, attrs and trial stats, matched by study id. */
+typedef struct loupe__study_scan_entry {
+    loupe__study_info info;
+    size_t dir_alloc, ua_alloc, sa_alloc;
+    int64_t n_trials; /* -1: not counted (bare) */
+    int64_t start_us; /* earliest datetime_start; -1: none */
+} loupe__study_scan_entry;
+
+typedef struct loupe__study_scan {
+    loupe__study_scan_entry *e;
+    size_t n, alloc;
+    int bare; /* skip the trial count and earliest start (list_study_heads) */
+} loupe__study_scan;
+
+/* Frees the entries (a retried transaction starts over); keeps bare. */
+void loupe__study_scan_clear(loupe__study_scan *c);
+/* Appends a study; NULL when out of memory. */
+loupe__study_scan_entry *loupe__study_scan_add(loupe__study_scan *c, int64_t study_id,
+                                               const char *name);
+/* The entry of study_id at or after *pos (rows come in study order), or NULL. */
+loupe__study_scan_entry *loupe__study_scan_find(loupe__study_scan *c, size_t *pos,
+                                                int64_t study_id);
+/* Appends a user (system 0) or system attr row; -1 when out of memory. */
+int loupe__study_scan_attr(loupe__study_scan_entry *e, int system, const char *key,
+                           const char *json);
+/* Moves the entries into a new study list (*out) and clears the scan. */
+int loupe__study_scan_finish(loupe_storage *s, loupe__study_scan *c, loupe_study_list **out);
+
 /* Parsed distributions of one read, keyed by their JSON text (most params of
  * a study share a few texts, so each is parsed once). Zero it to start. */
 typedef struct loupe__dist_memo_entry {

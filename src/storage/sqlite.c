@@ -680,63 +680,23 @@ static int sq_get_study(loupe_storage *base, int64_t study_id, loupe__study_info
     return LOUPE_OK;
 }
 
-typedef struct list_entry {
-    loupe__study_info info;
-    size_t dir_alloc, ua_alloc, sa_alloc;
-    int64_t n_trials;
-    int64_t start_us;
-} list_entry;
-
-typedef struct list_ctx {
-    list_entry *e;
-    size_t n, alloc;
-    int bare; /* skip the trial count and earliest start (list_study_heads) */
-} list_ctx;
-
-static void list_ctx_clear(list_ctx *c) {
-    for (size_t i = 0; i < c->n; i++) loupe__study_info_free(&c->e[i].info);
-    free(c->e);
-    int bare = c->bare;
-    memset(c, 0, sizeof *c);
-    c->bare = bare;
-}
-
-/* Index of the entry for study_id at or after *pos (rows come in study order). */
-static list_entry *list_find(list_ctx *c, size_t *pos, int64_t study_id) {
-    while (*pos < c->n && c->e[*pos].info.study_id < study_id) (*pos)++;
-    return *pos < c->n && c->e[*pos].info.study_id == study_id ? &c->e[*pos] : NULL;
-}
-
 static int list_studies_body(sq_storage *s, void *vctx) {
-    list_ctx *c = vctx;
-    list_ctx_clear(c);
+    loupe__study_scan *c = vctx;
+    loupe__study_scan_clear(c);
     sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_ALL_STUDIES, &st);
     if (rc) return rc;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->n == c->alloc) {
-            size_t na = c->alloc ? c->alloc * 2 : 8;
-            list_entry *p = realloc(c->e, na * sizeof *p);
-            if (!p) return oom(s);
-            c->e = p;
-            c->alloc = na;
-        }
-        list_entry *e = &c->e[c->n];
-        memset(e, 0, sizeof *e);
-        e->start_us = -1;
-        e->info.study_id = sqlite3_column_int64(st, 0);
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        e->info.name = strdup(name ? name : "");
-        c->n++;
-        if (!e->info.name) return oom(s);
-    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if (!loupe__study_scan_add(c, sqlite3_column_int64(st, 0),
+                                   (const char *)sqlite3_column_text(st, 1)))
+            return oom(s);
     if (step != SQLITE_DONE) return fail(s, step, "listing studies");
 
     size_t pos = 0;
     if ((rc = get_st(s, ST_ALL_DIRECTIONS, &st))) return rc;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        list_entry *e = list_find(c, &pos, sqlite3_column_int64(st, 0));
+        loupe__study_scan_entry *e = loupe__study_scan_find(c, &pos, sqlite3_column_int64(st, 0));
         if (!e) continue;
         if ((rc = loupe__direction_push(&s->base, s->path, &e->info, &e->dir_alloc,
                                         sqlite3_column_int64(st, 1),
@@ -748,27 +708,22 @@ static int list_studies_body(sq_storage *s, void *vctx) {
         pos = 0;
         if ((rc = get_st(s, sys ? ST_ALL_SATTRS : ST_ALL_UATTRS, &st))) return rc;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            list_entry *e = list_find(c, &pos, sqlite3_column_int64(st, 0));
-            if (!e) continue;
-            int r = sys ? loupe__attr_push(&e->info.system_attrs, &e->info.n_system_attrs,
-                                           &e->sa_alloc, (const char *)sqlite3_column_text(st, 1),
-                                           (const char *)sqlite3_column_text(st, 2))
-                        : loupe__attr_push(&e->info.user_attrs, &e->info.n_user_attrs, &e->ua_alloc,
-                                           (const char *)sqlite3_column_text(st, 1),
-                                           (const char *)sqlite3_column_text(st, 2));
-            if (r) return oom(s);
+            loupe__study_scan_entry *e =
+                loupe__study_scan_find(c, &pos, sqlite3_column_int64(st, 0));
+            if (e && loupe__study_scan_attr(e, sys, (const char *)sqlite3_column_text(st, 1),
+                                            (const char *)sqlite3_column_text(st, 2)))
+                return oom(s);
         }
         if (step != SQLITE_DONE) return fail(s, step, "listing study attributes");
     }
-    if (c->bare) {
-        for (size_t i = 0; i < c->n; i++) c->e[i].n_trials = -1;
-        return LOUPE_OK;
-    }
+    if (c->bare) return LOUPE_OK;
     pos = 0;
     if ((rc = get_st(s, ST_STUDY_STATS, &st))) return rc;
+    for (size_t i = 0; i < c->n; i++)
+        c->e[i].n_trials = 0; /* studies without trials */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t sid = sqlite3_column_int64(st, 0);
-        list_entry *e = list_find(c, &pos, sid);
+        loupe__study_scan_entry *e = loupe__study_scan_find(c, &pos, sid);
         if (!e) continue;
         e->n_trials = sqlite3_column_int64(st, 1);
         if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
@@ -783,25 +738,16 @@ static int list_studies_body(sq_storage *s, void *vctx) {
 }
 
 static int sq_list(loupe_storage *base, int bare, loupe_study_list **out) {
-    sq_storage *s = SQ(base);
-    list_ctx c;
+    loupe__study_scan c;
     memset(&c, 0, sizeof c);
     c.bare = bare;
     *out = NULL;
-    int rc = run_tx(s, 0, list_studies_body, &c);
-    loupe_study_list *list = NULL;
-    if (!rc && !(list = loupe__study_list_new())) rc = oom(s);
-    for (size_t i = 0; !rc && i < c.n; i++) {
-        if (loupe__study_list_push(list, &c.e[i].info, c.e[i].n_trials, c.e[i].start_us))
-            rc = oom(s);
-    }
-    list_ctx_clear(&c);
+    int rc = run_tx(SQ(base), 0, list_studies_body, &c);
     if (rc) {
-        if (list) loupe_study_list_free(list);
+        loupe__study_scan_clear(&c);
         return rc;
     }
-    *out = list;
-    return LOUPE_OK;
+    return loupe__study_scan_finish(base, &c, out);
 }
 
 static int sq_list_studies(loupe_storage *base, loupe_study_list **out) { return sq_list(base, 0, out); }
