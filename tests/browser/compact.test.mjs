@@ -1,6 +1,7 @@
 // The compact trial feed (GET /api/studies/:id/compact, loupe's addition) decoded by the
 // web app's own decoder (web/src/lib/compact.ts, transpiled here as Vite does) equals
-// GET /api/studies/:id exactly, for studies written by Python Optuna with every kind of
+// GET /api/studies/:id exactly (both as plain objects and as the on-demand views the app
+// keeps), for studies written by Python Optuna with every kind of
 // param, attr, value and state, notes, artifacts, fixed params and constraints. Needs the
 // real `loupe dashboard` ($LOUPE_BIN); the mock server has no compact feed.
 import { test, before, after } from "node:test";
@@ -82,6 +83,20 @@ test("compact feed decodes to exactly the study detail", { skip: !real && "needs
     const { full, compact } = await both(id);
     assert.deepEqual(compact.trials, [], `${name}: no trials outside the compact rows`);
     assert.deepEqual(decode.decodeStudy(compact), full, `${name}: decoded compact feed differs from api/studies/${id}`);
+    // What the app keeps: views that read each row on demand (RowTrial), read field by
+    // field (twice: params etc. are built on first use and then kept) and as plain objects.
+    const views = new Array(compact.compact_trials.rows.length);
+    decode.viewRows(compact.compact_trials, 0, views.length, views);
+    for (const pass of [1, 2])
+      assert.deepEqual(views.map((t) => decode.plainTrial(t)), full.trials, `${name}: trial views (pass ${pass}) differ from api/studies/${id}`);
+    const rowViews = views.filter((t) => t instanceof decode.RowTrial);
+    assert.equal(rowViews.length, compact.compact_trials.rows.filter(Array.isArray).length, `${name}: every short row is read as a RowTrial view`);
+    for (const t of rowViews) {
+      const f = full.trials[t.number];
+      assert.equal(t.startUs === null ? undefined : decode.isoformatUs(t.startUs), f.datetime_start);
+      assert.equal(t.completeUs === null ? undefined : decode.isoformatUs(t.completeUs), f.datetime_complete);
+      assert.equal(t.params, t.params, "params are built once");
+    }
   }
   // Both row forms are used: short rows, and full objects for the trials with a note,
   // an artifact, fixed params or constraints (3 in "mixed": the note; the enqueued trial,

@@ -16,9 +16,17 @@ import { RatingQueue } from "./pages/rate/RatingQueue";
 const Gallery = lazy(() => import("./pages/gallery/Gallery").then((m) => ({ default: m.Gallery })));
 const Trials = lazy(() => import("./pages/trials/Trials").then((m) => ({ default: m.Trials })));
 const Table = lazy(() => import("./pages/table/Table").then((m) => ({ default: m.Table })));
-const Plots = lazy(() => import("./pages/plots/Plots").then((m) => ({ default: m.Plots })));
+const loadPlots = () => import("./pages/plots/Plots");
+const Plots = lazy(() => loadPlots().then((m) => ({ default: m.Plots })));
 const NotePage = lazy(() => import("./pages/note/NotePage").then((m) => ({ default: m.NotePage })));
 const Compare = lazy(() => import("./pages/compare/Compare").then((m) => ({ default: m.Compare })));
+
+// Opened on the plots page: fetch its code and the plotting library (the largest chunk) now,
+// alongside the study's data, instead of one after the other once the page has rendered.
+if (/\/studies\/\d+\/plots\/?$/.test(window.location.pathname)) {
+  void loadPlots();
+  void import("./pages/plots/echarts");
+}
 
 // ---- theme ---------------------------------------------------------------------------
 

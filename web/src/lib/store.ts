@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { api, url } from "./api";
 import type { StudyDetailWire } from "./types";
 import { parseStudySliced } from "./sliceparse";
-import { decodeRows, type CompactTrials } from "./compact";
+import { plainTrial, viewRows, type CompactTrials } from "./compact";
 import type { Meta, StudyInfo, StudySummary, Trial, TrialCounts } from "./types";
 import { toast } from "./toast";
 
@@ -122,9 +122,9 @@ function bump(): void {
   studyEmitter.emit();
 }
 
-/** Replaces or appends trials (by number). */
-export function applyTrials(studyId: number, trials: Trial[]): void {
-  if (!study || study.id !== studyId) return;
+/** Replaces or appends trials (by number); false when none of them changed anything. */
+export function applyTrials(studyId: number, trials: Trial[]): boolean {
+  if (!study || study.id !== studyId) return false;
   if (study.tail) {
     // Full list still loading: keep the tail current (events are re-applied afterwards).
     const tail = study.tail;
@@ -134,17 +134,28 @@ export function applyTrials(studyId: number, trials: Trial[]): void {
       else if (!tail.length || t.number > tail[tail.length - 1].number) tail.push(t);
     }
     bump();
-    return;
+    return true;
   }
   const arr = study.trials;
+  let changed = false;
   for (const t of trials) {
-    if (t.number < arr.length) arr[t.number] = t;
-    else {
+    if (t.number < arr.length) {
+      // The catch-up after the first load re-sends the unfinished trials as they are: no
+      // change, no re-render (the plots redraw 100,000 points on every one).
+      if (same(arr[t.number], t)) continue;
+      arr[t.number] = t;
+    } else {
       while (arr.length < t.number) arr.push(placeholder(studyId, arr.length));
       arr.push(t);
     }
+    changed = true;
   }
-  bump();
+  if (changed) bump();
+  return changed;
+}
+
+function same(a: Trial, b: Trial): boolean {
+  return a === b || JSON.stringify(plainTrial(a)) === JSON.stringify(b);
 }
 
 function placeholder(studyId: number, number: number): Trial {
@@ -166,9 +177,9 @@ export function patchTrial(studyId: number, number: number, patch: Partial<Trial
   if (!study || study.id !== studyId) return;
   if (study.tail) {
     const i = study.tail.findIndex((x) => x.number === number);
-    if (i >= 0) study.tail[i] = { ...study.tail[i], ...patch };
+    if (i >= 0) study.tail[i] = { ...plainTrial(study.tail[i]), ...patch };
   }
-  if (study.trials[number]) study.trials[number] = { ...study.trials[number], ...patch };
+  if (study.trials[number]) study.trials[number] = { ...plainTrial(study.trials[number]), ...patch };
   bump();
 }
 
@@ -204,18 +215,14 @@ export function patchInfo(studyId: number, patch: Partial<StudyInfo>): void {
 
 /** Fetches the whole study, counting bytes as they arrive (shown while large studies load):
  *  loupe's compact feed (a sixth of the bytes of api/studies/:id) when the server has it. */
-async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailWire> {
+async function fetchStudy(id: number): Promise<StudyDetailWire> {
   let res = await fetch(url(`api/studies/${id}/compact`), { credentials: "same-origin" });
   const compact = res.ok;
   if (!compact) res = await fetch(url(`api/studies/${id}`), { credentials: "same-origin" });
   if (!res.ok || !res.body) return api.study(id);
   // The compact feed is small enough to take whole (a chunk-by-chunk read costs more than
   // the progress it shows); the full detail is counted as it arrives.
-  if (compact) {
-    const text = await res.text();
-    await gate;
-    return decodeSliced(JSON.parse(text));
-  }
+  if (compact) return decodeCompact(JSON.parse(await res.text()));
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let last = 0;
@@ -239,25 +246,18 @@ async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailW
   }
 }
 
-/** Decodes a compact study a few thousand trials at a time, yielding between slices. */
-async function decodeSliced(d: StudyDetailWire & { compact_trials: CompactTrials }): Promise<StudyDetailWire> {
+/** The trials of a compact study as views of its rows (RowTrial: 100,000 of them take
+ *  milliseconds, their fields are read when a page asks). */
+function decodeCompact(d: StudyDetailWire & { compact_trials: CompactTrials }): StudyDetailWire {
   const { compact_trials: c, ...rest } = d;
   const trials: Trial[] = new Array(c.rows.length);
-  let t0 = performance.now();
-  for (let k = 0; k < c.rows.length; k += 2000) {
-    decodeRows(c, k, Math.min(k + 2000, c.rows.length), trials);
-    if (performance.now() - t0 > 12) {
-      await new Promise<void>((r) => setTimeout(r, 0));
-      t0 = performance.now();
-    }
-  }
+  viewRows(c, 0, c.rows.length, trials);
   return { ...rest, trials };
 }
 
-/** gate: parsing waits for it (a large study's newest trials are drawn first). */
-async function loadStudy(id: number, gate: Promise<void> = Promise.resolve()): Promise<void> {
+async function loadStudy(id: number): Promise<void> {
   try {
-    const d = await fetchStudy(id, gate);
+    const d = await fetchStudy(id);
     if (!study || study.id !== id) return;
     const { trials, ...info } = d;
     study = { ...study, info, trials, tail: null, tailCounts: null, version: study.version + 1, error: null };
@@ -284,9 +284,10 @@ async function catchUp(id: number): Promise<void> {
     const d = await api.studyAfter(id, k);
     if (!study || study.id !== id) return;
     const { trials, ...info } = d;
+    const news = study.error !== null || JSON.stringify(study.info) !== JSON.stringify(info);
     study.info = info;
     study.error = null;
-    applyTrials(id, trials);
+    if (!applyTrials(id, trials) && news) bump();
   } catch (e) {
     if (study && study.id === id) {
       study = { ...study, error: (e as Error).message, version: study.version + 1 };
@@ -311,17 +312,14 @@ function afterPaint(): Promise<void> {
 const TAIL_ABOVE = 5000;
 const TAIL_SIZE = 1000;
 
-/** Starts the first fetch of a study at once, without waiting for the stream to open.
- *  A large study's newest trials are fetched first (`?after=`), so the rating queue is
- *  usable while the full list (tens of MB) is still arriving. */
+/** Starts the first fetch of a study without waiting for the stream to open. A large
+ *  study's newest trials are fetched first (`?after=`), so every page is usable while the
+ *  full list (18 MB at 100,000 trials) is still to come; that download starts only once
+ *  they are on screen, because while it streams in, the browser is slow to deliver
+ *  anything else (the page's own code chunks waited a second behind it). */
 async function firstLoad(id: number): Promise<void> {
-  // The small list request goes out first so a busy server answers it before the big one.
+  // The small list request goes out first: it says whether the study is large.
   const listP = studyList.summaries ? Promise.resolve(studyList.summaries) : api.studies().then((r) => r.study_summaries);
-  // The compact feed arrives fast; its parse (a second or more at 100,000 trials) must not
-  // hold up drawing the newest trials, so it waits until they are on screen.
-  let open!: () => void;
-  const gate = new Promise<void>((r) => (open = r));
-  const full = loadStudy(id, gate);
   try {
     const list = await listP;
     if (!studyList.summaries) studyList.set(list);
@@ -338,10 +336,8 @@ async function firstLoad(id: number): Promise<void> {
     }
   } catch {
     // The full load reports errors.
-  } finally {
-    open();
   }
-  await full;
+  await loadStudy(id);
 }
 
 export function useStudy(id: number): StudyData {
