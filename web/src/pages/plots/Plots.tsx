@@ -1,7 +1,7 @@
 // Plots page: every plot of the catalogue with upstream's controls. A card draws only
 // once it scrolls into view, and redraws at most twice a second while trials stream in.
-import type { ComponentChildren } from "preact";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { createContext, type ComponentChildren } from "preact";
+import { useContext, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Empty, Link, Spinner, PartialBanner, StudyLoading } from "../../components/ui";
 import { api } from "../../lib/api";
 import { counts, objectiveNames } from "../../lib/derive";
@@ -35,9 +35,15 @@ export function useThrottled(v: number, ms = 500): number {
   return out;
 }
 
-function Card(p: { title: string; wide?: boolean; controls?: ComponentChildren; children: ComponentChildren; id: string }) {
+// True while a large study's newest trials stand in for it: then only the cards marked
+// `early` draw (History from those trials, importance from the server); the others would
+// be drawn twice, and at 100,000 trials they held up the first screen by seconds.
+const Partial = createContext(false);
+
+function Card(p: { title: string; wide?: boolean; early?: boolean; controls?: ComponentChildren; children: ComponentChildren; id: string }) {
   const ref = useRef<HTMLElement>(null);
   const [seen, setSeen] = useState(false);
+  const waiting = useContext(Partial) && !p.early;
   useEffect(() => {
     const io = new IntersectionObserver((es) => {
       if (es.some((e) => e.isIntersecting)) {
@@ -52,7 +58,7 @@ function Card(p: { title: string; wide?: boolean; controls?: ComponentChildren; 
     <section ref={ref} class={`card plot-card ${p.wide ? "wide" : ""}`} aria-labelledby={`${p.id}-h`} id={p.id}>
       <h2 id={`${p.id}-h`}>{p.title}</h2>
       {p.controls && <div class="plot-controls">{p.controls}</div>}
-      {seen ? p.children : <div class="chart placeholder" style={{ height: "380px" }} />}
+      {seen && !waiting ? p.children : <div class="chart placeholder" style={{ height: "380px" }}>{waiting && <span class="muted chart-loading">Drawn once the whole study has arrived…</span>}</div>}
     </section>
   );
 }
@@ -100,6 +106,7 @@ function HistoryCard({ s, v }: { s: StudyData; v: number }) {
       id="history"
       title="History"
       wide
+      early
       controls={
         <>
           <Select label="Y" value={target} options={targets} onChange={setTarget} />
@@ -140,7 +147,7 @@ function ParetoCard({ s, v }: { s: StudyData; v: number }) {
 
 function ImportanceCard({ s }: { s: StudyData }) {
   return (
-    <Card id="importance" title="Hyperparameter importance">
+    <Card id="importance" title="Hyperparameter importance" early>
       <ImportanceBody s={s} />
     </Card>
   );
@@ -361,6 +368,7 @@ export function Plots({ id }: { id: number }) {
         </nav>
       </div>
       {s.trials.length === 0 && <Empty>This study has no trials yet; plots fill in as trials arrive.</Empty>}
+      <Partial.Provider value={s.partial}>
       <div class="plot-grid">
         <HistoryCard s={s} v={v} />
         {multi && <ParetoCard s={s} v={v} />}
@@ -375,6 +383,7 @@ export function Plots({ id }: { id: number }) {
         ))}
         <ParallelCard s={s} v={v} />
       </div>
+      </Partial.Provider>
     </div>
   );
 }
