@@ -215,14 +215,18 @@ export function patchInfo(studyId: number, patch: Partial<StudyInfo>): void {
 
 /** Fetches the whole study, counting bytes as they arrive (shown while large studies load):
  *  loupe's compact feed (a sixth of the bytes of api/studies/:id) when the server has it. */
-async function fetchStudy(id: number): Promise<StudyDetailWire> {
+async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailWire> {
   let res = await fetch(url(`api/studies/${id}/compact`), { credentials: "same-origin" });
   const compact = res.ok;
   if (!compact) res = await fetch(url(`api/studies/${id}`), { credentials: "same-origin" });
   if (!res.ok || !res.body) return api.study(id);
   // The compact feed is small enough to take whole (a chunk-by-chunk read costs more than
   // the progress it shows); the full detail is counted as it arrives.
-  if (compact) return decodeCompact(JSON.parse(await res.text()));
+  if (compact) {
+    const text = await res.text();
+    await gate;
+    return decodeCompact(JSON.parse(text));
+  }
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let last = 0;
@@ -255,9 +259,10 @@ function decodeCompact(d: StudyDetailWire & { compact_trials: CompactTrials }): 
   return { ...rest, trials };
 }
 
-async function loadStudy(id: number): Promise<void> {
+/** gate: parsing waits for it (a large study's newest trials are drawn first). */
+async function loadStudy(id: number, gate: Promise<void> = Promise.resolve()): Promise<void> {
   try {
-    const d = await fetchStudy(id);
+    const d = await fetchStudy(id, gate);
     if (!study || study.id !== id) return;
     const { trials, ...info } = d;
     study = { ...study, info, trials, tail: null, tailCounts: null, version: study.version + 1, error: null };
@@ -314,12 +319,15 @@ const TAIL_SIZE = 1000;
 
 /** Starts the first fetch of a study without waiting for the stream to open. A large
  *  study's newest trials are fetched first (`?after=`), so every page is usable while the
- *  full list (18 MB at 100,000 trials) is still to come; that download starts only once
- *  they are on screen, because while it streams in, the browser is slow to deliver
- *  anything else (the page's own code chunks waited a second behind it). */
+ *  full list (18 MB at 100,000 trials) is still to come. That download starts once they
+ *  have arrived, and its parse once they are on screen: while it streams in, the browser is
+ *  slow to deliver anything else (the page's code chunks waited a second behind it). */
 async function firstLoad(id: number): Promise<void> {
   // The small list request goes out first: it says whether the study is large.
   const listP = studyList.summaries ? Promise.resolve(studyList.summaries) : api.studies().then((r) => r.study_summaries);
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let full: Promise<void> | null = null;
   try {
     const list = await listP;
     if (!studyList.summaries) studyList.set(list);
@@ -327,6 +335,7 @@ async function firstLoad(id: number): Promise<void> {
     const n = c ? c.running + c.complete + c.pruned + c.fail + c.waiting : 0;
     if (c && n > TAIL_ABOVE && study && study.id === id && !study.info) {
       const d = await api.studyAfter(id, n - TAIL_SIZE);
+      full = loadStudy(id, gate);
       if (study && study.id === id && !study.info) {
         const { trials, ...info } = d;
         study = { ...study, info, tail: trials, tailCounts: c, version: study.version + 1 };
@@ -336,8 +345,10 @@ async function firstLoad(id: number): Promise<void> {
     }
   } catch {
     // The full load reports errors.
+  } finally {
+    open();
   }
-  await loadStudy(id);
+  await (full ?? loadStudy(id));
 }
 
 export function useStudy(id: number): StudyData {
