@@ -122,6 +122,26 @@ test("compact feed decodes to exactly the study detail", { skip: !real && "needs
   assert.deepEqual(decode.decodeStudy(again.compact), again.full);
 });
 
+test("the compact feed parsed as it arrives (FeedParser) equals one JSON.parse, in any chunking", { skip: !real && "needs `loupe dashboard` ($LOUPE_BIN)" }, async () => {
+  for (const [name, id] of Object.entries(ids)) {
+    const text = await (await fetch(`${backend.url}/api/studies/${id}/compact`)).text();
+    const want = JSON.parse(text);
+    // Chunks of 1 and 7 characters cut every token, string, escape and the start marker.
+    for (const size of [1, 7, 4096, text.length]) {
+      const p = new decode.FeedParser();
+      for (let i = 0; i < text.length; i += size) p.push(text.slice(i, i + size));
+      assert.deepEqual(p.finish(), want, `${name}: chunks of ${size}`);
+    }
+  }
+  // Not a compact feed: finish() says so (the app then parses the whole text).
+  const p = new decode.FeedParser();
+  p.push(JSON.stringify({ trials: [] }));
+  assert.throws(() => p.finish(), /not a compact trial feed/);
+  const q = new decode.FeedParser();
+  q.push('{"name": "x", "compact_trials": {"version": 1, "study_id": 1, "rows": [[1, "Complete"');
+  assert.throws(() => q.finish(), /not a compact trial feed/);
+});
+
 test("compact feed: unknown study and wrong method", { skip: !real && "needs `loupe dashboard` ($LOUPE_BIN)" }, async () => {
   const r = await fetch(`${backend.url}/api/studies/9999/compact`);
   assert.equal(r.status, 404);

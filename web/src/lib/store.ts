@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { api, url } from "./api";
 import type { StudyDetailWire } from "./types";
 import { parseStudySliced } from "./sliceparse";
-import { plainTrial, viewRows, type CompactTrials } from "./compact";
+import { FeedParser, plainTrial, viewRows, type CompactTrials } from "./compact";
 import type { Meta, StudyInfo, StudySummary, Trial, TrialCounts } from "./types";
 import { toast } from "./toast";
 
@@ -220,13 +220,8 @@ async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailW
   const compact = res.ok;
   if (!compact) res = await fetch(url(`api/studies/${id}`), { credentials: "same-origin" });
   if (!res.ok || !res.body) return api.study(id);
-  // The compact feed is small enough to take whole (a chunk-by-chunk read costs more than
-  // the progress it shows); the full detail is counted as it arrives.
-  if (compact) {
-    const text = await res.text();
-    await gate;
-    return decodeCompact(JSON.parse(text));
-  }
+  if (compact) return decodeCompact(await readFeed(res.body, gate));
+  // The full detail (servers without the compact feed) is counted as it arrives.
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let last = 0;
@@ -248,6 +243,45 @@ async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailW
   } catch {
     return JSON.parse(text);
   }
+}
+
+/** A compact feed parsed as it arrives (FeedParser), once `gate` has opened (a large
+ *  study's newest trials are drawn first; chunks that come before wait as text). */
+async function readFeed(body: ReadableStream<Uint8Array>, gate: Promise<void>): Promise<StudyDetailWire & { compact_trials: CompactTrials }> {
+  const reader = body.getReader();
+  const dec = new TextDecoder();
+  const parser = new FeedParser();
+  const all: string[] = [];
+  let fed = 0;
+  let open = false;
+  void gate.then(() => (open = true));
+  let broken = false;
+  const feed = () => {
+    for (; fed < all.length && !broken; fed++) {
+      try {
+        parser.push(all[fed]);
+      } catch {
+        broken = true; // not the expected layout: parsed whole below
+      }
+    }
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    all.push(dec.decode(value, { stream: true }));
+    if (open) feed();
+  }
+  all.push(dec.decode());
+  await gate;
+  feed();
+  if (!broken) {
+    try {
+      return parser.finish();
+    } catch {
+      // as above
+    }
+  }
+  return JSON.parse(all.join(""));
 }
 
 /** The trials of a compact study as views of its rows (RowTrial: 100,000 of them take
