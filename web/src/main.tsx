@@ -21,10 +21,11 @@ const Plots = lazy(() => loadPlots().then((m) => ({ default: m.Plots })));
 const NotePage = lazy(() => import("./pages/note/NotePage").then((m) => ({ default: m.NotePage })));
 const Compare = lazy(() => import("./pages/compare/Compare").then((m) => ({ default: m.Compare })));
 
-// Opened on the plots page: fetch its code and the plotting library (the largest chunk) now,
-// alongside the study's data, instead of one after the other once the page has rendered.
-if (/\/studies\/\d+\/plots\/?$/.test(window.location.pathname)) {
-  void loadPlots();
+// Opened on the plots page: fetch its code, the plotting library (the largest chunk) and the
+// importances now, alongside the study's data, not one after the other once it has rendered.
+const plotsRoute = /\/studies\/(\d+)\/plots\/?$/.exec(window.location.pathname);
+if (plotsRoute) {
+  void loadPlots().then((m) => m.prefetchImportances(Number(plotsRoute[1])));
   void import("./pages/plots/echarts");
 }
 

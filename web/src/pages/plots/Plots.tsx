@@ -153,6 +153,15 @@ function ImportanceCard({ s }: { s: StudyData }) {
   );
 }
 
+// The importances need only the study's id: when the app opens on this page they are asked
+// for at startup (main.tsx), alongside the trials, and the card takes that answer if fresh.
+const prefetched = new Map<number, { at: number; answer: Promise<{ param_importances: ParamImportance[][] }> }>();
+export function prefetchImportances(id: number): void {
+  const answer = api.importances(id);
+  answer.catch(() => {}); // reported by the card
+  prefetched.set(id, { at: Date.now(), answer });
+}
+
 /** Fetched from the server (PED-ANOVA there) when shown and when the COMPLETE count changes. */
 function ImportanceBody({ s }: { s: StudyData }) {
   const complete = counts(s).Complete;
@@ -161,8 +170,9 @@ function ImportanceBody({ s }: { s: StudyData }) {
   useEffect(() => {
     let stale = false;
     const t = window.setTimeout(() => {
-      api
-        .importances(s.id)
+      const p = prefetched.get(s.id);
+      prefetched.delete(s.id);
+      (p && Date.now() - p.at < 10000 ? p.answer : api.importances(s.id))
         .then((r) => !stale && (setImps(r.param_importances), setErr(null)))
         .catch((e) => !stale && setErr(e.message));
     }, imps ? 1000 : 0);
