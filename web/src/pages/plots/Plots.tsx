@@ -1,5 +1,6 @@
 // Plots page: every plot of the catalogue with upstream's controls. A card draws only
-// once it scrolls into view, and redraws at most twice a second while trials stream in.
+// once it scrolls into view, and redraws at most twice a second while trials stream in;
+// while a large study's newest trials stand in for it, only History and importance draw.
 import { createContext, type ComponentChildren } from "preact";
 import { useContext, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Empty, Link, Spinner, PartialBanner, StudyLoading } from "../../components/ui";
