@@ -2,12 +2,14 @@
 // time to the first rating-queue render, to the trials list, to the history plot, the JS
 // heap after each, the rating -> next-trial latency, and the initial JavaScript (gzipped).
 //
-//   node bench/web/bench.mjs [--sizes 1000,10000,100000] [--runs 3] [--json out.json] [--real LOUPE_BIN]
+//   node bench/web/bench.mjs [--sizes 1000,10000,100000] [--runs 3] [--json out.json] [--real LOUPE_BIN] [--db-cache DIR]
 //
 // By default the data is served by tests/browser/mock-server.mjs (in memory, the JSON
 // serialised once), so the figures are the app's own cost plus a fetch on loopback; run
 // web's `npm run build` first. With --real, `loupe dashboard` serves an Optuna SQLite file
-// written by bench/web/make_db.py (and its embedded copy of the app).
+// written by bench/web/make_db.py (and its embedded copy of the app); --db-cache DIR keeps
+// those files in DIR and serves a fresh copy of them on later runs (the 100,000-trial one
+// takes minutes to write).
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -138,7 +140,21 @@ async function serveReal(bin, n) {
   const db = path.join(dir, "bench.db");
   const art = path.join(dir, "artifacts");
   fs.mkdirSync(art);
-  const sid = Number(execFileSync("/usr/bin/python3", [path.join(root, "bench/web/make_db.py"), db, art, String(n)], { encoding: "utf8" }).trim());
+  const cache = opt("--db-cache", null);
+  let sid;
+  if (cache) {
+    // make_db.py writes the same study every time: keep one and copy it (the app may rate).
+    const cdb = path.join(cache, `bench-${n}.db`), cart = path.join(cache, `artifacts-${n}`), cid = path.join(cache, `bench-${n}.id`);
+    if (!fs.existsSync(cid)) {
+      fs.mkdirSync(cart, { recursive: true });
+      fs.rmSync(cdb, { force: true });
+      const id = execFileSync("/usr/bin/python3", [path.join(root, "bench/web/make_db.py"), cdb, cart, String(n)], { encoding: "utf8" }).trim();
+      fs.writeFileSync(cid, id);
+    }
+    fs.copyFileSync(cdb, db);
+    fs.cpSync(cart, art, { recursive: true });
+    sid = Number(fs.readFileSync(cid, "utf8"));
+  } else sid = Number(execFileSync("/usr/bin/python3", [path.join(root, "bench/web/make_db.py"), db, art, String(n)], { encoding: "utf8" }).trim());
   const port = 20000 + Math.floor(Math.random() * 20000);
   const proc = spawn(bin, ["dashboard", `sqlite:///${db}`, "--port", String(port), "--artifact-dir", art, "-q"], { stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;

@@ -1,6 +1,7 @@
 // The compact trial feed (GET /api/studies/:id/compact, loupe's addition) decoded by the
 // web app's own decoder (web/src/lib/compact.ts, transpiled here as Vite does) equals
-// GET /api/studies/:id exactly, for studies written by Python Optuna with every kind of
+// GET /api/studies/:id exactly (both as plain objects and as the on-demand views the app
+// keeps), for studies written by Python Optuna with every kind of
 // param, attr, value and state, notes, artifacts, fixed params and constraints. Needs the
 // real `loupe dashboard` ($LOUPE_BIN); the mock server has no compact feed.
 import { test, before, after } from "node:test";
@@ -82,6 +83,20 @@ test("compact feed decodes to exactly the study detail", { skip: !real && "needs
     const { full, compact } = await both(id);
     assert.deepEqual(compact.trials, [], `${name}: no trials outside the compact rows`);
     assert.deepEqual(decode.decodeStudy(compact), full, `${name}: decoded compact feed differs from api/studies/${id}`);
+    // What the app keeps: views that read each row on demand (RowTrial), read field by
+    // field (twice: params etc. are built on first use and then kept) and as plain objects.
+    const views = new Array(compact.compact_trials.rows.length);
+    decode.viewRows(compact.compact_trials, 0, views.length, views);
+    for (const pass of [1, 2])
+      assert.deepEqual(views.map((t) => decode.plainTrial(t)), full.trials, `${name}: trial views (pass ${pass}) differ from api/studies/${id}`);
+    const rowViews = views.filter((t) => t instanceof decode.RowTrial);
+    assert.equal(rowViews.length, compact.compact_trials.rows.filter(Array.isArray).length, `${name}: every short row is read as a RowTrial view`);
+    for (const t of rowViews) {
+      const f = full.trials[t.number];
+      assert.equal(t.startUs === null ? undefined : decode.isoformatUs(t.startUs), f.datetime_start);
+      assert.equal(t.completeUs === null ? undefined : decode.isoformatUs(t.completeUs), f.datetime_complete);
+      assert.equal(t.params, t.params, "params are built once");
+    }
   }
   // Both row forms are used: short rows, and full objects for the trials with a note,
   // an artifact, fixed params or constraints (3 in "mixed": the note; the enqueued trial,
@@ -105,6 +120,26 @@ test("compact feed decodes to exactly the study detail", { skip: !real && "needs
   const again = await both(ids.mixed);
   assert.equal(again.compact.compact_trials.rows[0].note.body, "later");
   assert.deepEqual(decode.decodeStudy(again.compact), again.full);
+});
+
+test("the compact feed parsed as it arrives (FeedParser) equals one JSON.parse, in any chunking", { skip: !real && "needs `loupe dashboard` ($LOUPE_BIN)" }, async () => {
+  for (const [name, id] of Object.entries(ids)) {
+    const text = await (await fetch(`${backend.url}/api/studies/${id}/compact`)).text();
+    const want = JSON.parse(text);
+    // Chunks of 1 and 7 characters cut every token, string, escape and the start marker.
+    for (const size of [1, 7, 4096, text.length]) {
+      const p = new decode.FeedParser();
+      for (let i = 0; i < text.length; i += size) p.push(text.slice(i, i + size));
+      assert.deepEqual(p.finish(), want, `${name}: chunks of ${size}`);
+    }
+  }
+  // Not a compact feed: finish() says so (the app then parses the whole text).
+  const p = new decode.FeedParser();
+  p.push(JSON.stringify({ trials: [] }));
+  assert.throws(() => p.finish(), /not a compact trial feed/);
+  const q = new decode.FeedParser();
+  q.push('{"name": "x", "compact_trials": {"version": 1, "study_id": 1, "rows": [[1, "Complete"');
+  assert.throws(() => q.finish(), /not a compact trial feed/);
 });
 
 test("compact feed: unknown study and wrong method", { skip: !real && "needs `loupe dashboard` ($LOUPE_BIN)" }, async () => {

@@ -17,9 +17,18 @@ import { RatingQueue } from "./pages/rate/RatingQueue";
 const Gallery = lazy(() => import("./pages/gallery/Gallery").then((m) => ({ default: m.Gallery })));
 const Trials = lazy(() => import("./pages/trials/Trials").then((m) => ({ default: m.Trials })));
 const Table = lazy(() => import("./pages/table/Table").then((m) => ({ default: m.Table })));
-const Plots = lazy(() => import("./pages/plots/Plots").then((m) => ({ default: m.Plots })));
+const loadPlots = () => import("./pages/plots/Plots");
+const Plots = lazy(() => loadPlots().then((m) => ({ default: m.Plots })));
 const NotePage = lazy(() => import("./pages/note/NotePage").then((m) => ({ default: m.NotePage })));
 const Compare = lazy(() => import("./pages/compare/Compare").then((m) => ({ default: m.Compare })));
+
+// Opened on the plots page: fetch its code, the plotting library (the largest chunk) and the
+// importances now, alongside the study's data, not one after the other once it has rendered.
+const plotsRoute = /\/studies\/(\d+)\/plots\/?$/.exec(window.location.pathname);
+if (plotsRoute) {
+  void loadPlots().then((m) => m.prefetchImportances(Number(plotsRoute[1])));
+  void import("./pages/plots/echarts");
+}
 
 // ---- theme ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { api, url } from "./api";
 import type { StudyDetailWire } from "./types";
 import { parseStudySliced } from "./sliceparse";
-import { decodeRows, type CompactTrials } from "./compact";
+import { FeedParser, plainTrial, viewRows, type CompactTrials } from "./compact";
 import type { Meta, StudyInfo, StudySummary, Trial, TrialCounts } from "./types";
 import { toast } from "./toast";
 
@@ -122,9 +122,9 @@ function bump(): void {
   studyEmitter.emit();
 }
 
-/** Replaces or appends trials (by number). */
-export function applyTrials(studyId: number, trials: Trial[]): void {
-  if (!study || study.id !== studyId) return;
+/** Replaces or appends trials (by number); false when none of them changed anything. */
+export function applyTrials(studyId: number, trials: Trial[]): boolean {
+  if (!study || study.id !== studyId) return false;
   if (study.tail) {
     // Full list still loading: keep the tail current (events are re-applied afterwards).
     const tail = study.tail;
@@ -134,17 +134,28 @@ export function applyTrials(studyId: number, trials: Trial[]): void {
       else if (!tail.length || t.number > tail[tail.length - 1].number) tail.push(t);
     }
     bump();
-    return;
+    return true;
   }
   const arr = study.trials;
+  let changed = false;
   for (const t of trials) {
-    if (t.number < arr.length) arr[t.number] = t;
-    else {
+    if (t.number < arr.length) {
+      // The catch-up after the first load re-sends the unfinished trials as they are: no
+      // change, no re-render (the plots redraw 100,000 points on every one).
+      if (same(arr[t.number], t)) continue;
+      arr[t.number] = t;
+    } else {
       while (arr.length < t.number) arr.push(placeholder(studyId, arr.length));
       arr.push(t);
     }
+    changed = true;
   }
-  bump();
+  if (changed) bump();
+  return changed;
+}
+
+function same(a: Trial, b: Trial): boolean {
+  return a === b || JSON.stringify(plainTrial(a)) === JSON.stringify(b);
 }
 
 function placeholder(studyId: number, number: number): Trial {
@@ -166,9 +177,9 @@ export function patchTrial(studyId: number, number: number, patch: Partial<Trial
   if (!study || study.id !== studyId) return;
   if (study.tail) {
     const i = study.tail.findIndex((x) => x.number === number);
-    if (i >= 0) study.tail[i] = { ...study.tail[i], ...patch };
+    if (i >= 0) study.tail[i] = { ...plainTrial(study.tail[i]), ...patch };
   }
-  if (study.trials[number]) study.trials[number] = { ...study.trials[number], ...patch };
+  if (study.trials[number]) study.trials[number] = { ...plainTrial(study.trials[number]), ...patch };
   bump();
 }
 
@@ -209,13 +220,8 @@ async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailW
   const compact = res.ok;
   if (!compact) res = await fetch(url(`api/studies/${id}`), { credentials: "same-origin" });
   if (!res.ok || !res.body) return api.study(id);
-  // The compact feed is small enough to take whole (a chunk-by-chunk read costs more than
-  // the progress it shows); the full detail is counted as it arrives.
-  if (compact) {
-    const text = await res.text();
-    await gate;
-    return decodeSliced(JSON.parse(text));
-  }
+  if (compact) return decodeCompact(await readFeed(res.body, gate));
+  // The full detail (servers without the compact feed) is counted as it arrives.
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let last = 0;
@@ -239,18 +245,51 @@ async function fetchStudy(id: number, gate: Promise<void>): Promise<StudyDetailW
   }
 }
 
-/** Decodes a compact study a few thousand trials at a time, yielding between slices. */
-async function decodeSliced(d: StudyDetailWire & { compact_trials: CompactTrials }): Promise<StudyDetailWire> {
-  const { compact_trials: c, ...rest } = d;
-  const trials: Trial[] = new Array(c.rows.length);
-  let t0 = performance.now();
-  for (let k = 0; k < c.rows.length; k += 2000) {
-    decodeRows(c, k, Math.min(k + 2000, c.rows.length), trials);
-    if (performance.now() - t0 > 12) {
-      await new Promise<void>((r) => setTimeout(r, 0));
-      t0 = performance.now();
+/** A compact feed parsed as it arrives (FeedParser), once `gate` has opened (a large
+ *  study's newest trials are drawn first; chunks that come before wait as text). */
+async function readFeed(body: ReadableStream<Uint8Array>, gate: Promise<void>): Promise<StudyDetailWire & { compact_trials: CompactTrials }> {
+  const reader = body.getReader();
+  const dec = new TextDecoder();
+  const parser = new FeedParser();
+  const all: string[] = [];
+  let fed = 0;
+  let open = false;
+  void gate.then(() => (open = true));
+  let broken = false;
+  const feed = () => {
+    for (; fed < all.length && !broken; fed++) {
+      try {
+        parser.push(all[fed]);
+      } catch {
+        broken = true; // not the expected layout: parsed whole below
+      }
+    }
+  };
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    all.push(dec.decode(value, { stream: true }));
+    if (open) feed();
+  }
+  all.push(dec.decode());
+  await gate;
+  feed();
+  if (!broken) {
+    try {
+      return parser.finish();
+    } catch {
+      // as above
     }
   }
+  return JSON.parse(all.join(""));
+}
+
+/** The trials of a compact study as views of its rows (RowTrial: 100,000 of them take
+ *  milliseconds, their fields are read when a page asks). */
+function decodeCompact(d: StudyDetailWire & { compact_trials: CompactTrials }): StudyDetailWire {
+  const { compact_trials: c, ...rest } = d;
+  const trials: Trial[] = new Array(c.rows.length);
+  viewRows(c, 0, c.rows.length, trials);
   return { ...rest, trials };
 }
 
@@ -284,9 +323,10 @@ async function catchUp(id: number): Promise<void> {
     const d = await api.studyAfter(id, k);
     if (!study || study.id !== id) return;
     const { trials, ...info } = d;
+    const news = study.error !== null || JSON.stringify(study.info) !== JSON.stringify(info);
     study.info = info;
     study.error = null;
-    applyTrials(id, trials);
+    if (!applyTrials(id, trials) && news) bump();
   } catch (e) {
     if (study && study.id === id) {
       study = { ...study, error: (e as Error).message, version: study.version + 1 };
@@ -311,17 +351,17 @@ function afterPaint(): Promise<void> {
 const TAIL_ABOVE = 5000;
 const TAIL_SIZE = 1000;
 
-/** Starts the first fetch of a study at once, without waiting for the stream to open.
- *  A large study's newest trials are fetched first (`?after=`), so the rating queue is
- *  usable while the full list (tens of MB) is still arriving. */
+/** Starts the first fetch of a study without waiting for the stream to open. A large
+ *  study's newest trials are fetched first (`?after=`), so every page is usable while the
+ *  full list (18 MB at 100,000 trials) is still to come. That download starts once they
+ *  have arrived, and its parse once they are on screen: while it streams in, the browser is
+ *  slow to deliver anything else (the page's code chunks waited a second behind it). */
 async function firstLoad(id: number): Promise<void> {
-  // The small list request goes out first so a busy server answers it before the big one.
+  // The small list request goes out first: it says whether the study is large.
   const listP = studyList.summaries ? Promise.resolve(studyList.summaries) : api.studies().then((r) => r.study_summaries);
-  // The compact feed arrives fast; its parse (a second or more at 100,000 trials) must not
-  // hold up drawing the newest trials, so it waits until they are on screen.
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
-  const full = loadStudy(id, gate);
+  let full: Promise<void> | null = null;
   try {
     const list = await listP;
     if (!studyList.summaries) studyList.set(list);
@@ -329,6 +369,7 @@ async function firstLoad(id: number): Promise<void> {
     const n = c ? c.running + c.complete + c.pruned + c.fail + c.waiting : 0;
     if (c && n > TAIL_ABOVE && study && study.id === id && !study.info) {
       const d = await api.studyAfter(id, n - TAIL_SIZE);
+      full = loadStudy(id, gate);
       if (study && study.id === id && !study.info) {
         const { trials, ...info } = d;
         study = { ...study, info, tail: trials, tailCounts: c, version: study.version + 1 };
@@ -341,7 +382,7 @@ async function firstLoad(id: number): Promise<void> {
   } finally {
     open();
   }
-  await full;
+  await (full ?? loadStudy(id));
 }
 
 export function useStudy(id: number): StudyData {

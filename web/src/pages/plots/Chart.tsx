@@ -95,7 +95,7 @@ export function Chart(p: Props) {
     if (!chart.current || !p.option) return;
     chart.current.setOption(withPalette({ backgroundColor: "transparent", animation: false, ...p.option }, th === "dark"), { notMerge: true, lazyUpdate: true });
     // How many points are drawn, for tests and benchmarks.
-    const n = (p.option.series ?? []).reduce((a: number, s: any) => a + (s.type === "scatter" && Array.isArray(s.data) ? s.data.length : 0), 0);
+    const n = (p.option.series ?? []).reduce((a: number, s: any) => a + (s.type !== "scatter" ? 0 : Array.isArray(s.data) ? s.data.length : ArrayBuffer.isView(s.data) ? (s.data as Float64Array).length / (s.dimensions?.length ?? 1) : 0), 0);
     el.current?.setAttribute("data-points", String(n));
   }, [ready, p.option, pal]);
 

@@ -1,7 +1,8 @@
 // Plots page: every plot of the catalogue with upstream's controls. A card draws only
-// once it scrolls into view, and redraws at most twice a second while trials stream in.
-import type { ComponentChildren } from "preact";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+// once it scrolls into view, and redraws at most twice a second while trials stream in;
+// while a large study's newest trials stand in for it, only History and importance draw.
+import { createContext, type ComponentChildren } from "preact";
+import { useContext, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Empty, Link, Spinner, PartialBanner, StudyLoading } from "../../components/ui";
 import { api } from "../../lib/api";
 import { counts, objectiveNames } from "../../lib/derive";
@@ -36,9 +37,15 @@ export function useThrottled(v: number, ms = 500): number {
   return out;
 }
 
-function Card(p: { title: string; wide?: boolean; controls?: ComponentChildren; children: ComponentChildren; id: string }) {
+// True while a large study's newest trials stand in for it: then only the cards marked
+// `early` draw (History from those trials, importance from the server); the others would
+// be drawn twice, and at 100,000 trials they held up the first screen by seconds.
+const Partial = createContext(false);
+
+function Card(p: { title: string; wide?: boolean; early?: boolean; controls?: ComponentChildren; children: ComponentChildren; id: string }) {
   const ref = useRef<HTMLElement>(null);
   const [seen, setSeen] = useState(false);
+  const waiting = useContext(Partial) && !p.early;
   useEffect(() => {
     const io = new IntersectionObserver((es) => {
       if (es.some((e) => e.isIntersecting)) {
@@ -53,7 +60,7 @@ function Card(p: { title: string; wide?: boolean; controls?: ComponentChildren; 
     <section ref={ref} class={`card plot-card ${p.wide ? "wide" : ""}`} aria-labelledby={`${p.id}-h`} id={p.id}>
       <h2 id={`${p.id}-h`}>{p.title}</h2>
       {p.controls && <div class="plot-controls">{p.controls}</div>}
-      {seen ? p.children : <div class="chart placeholder" style={{ height: "380px" }} />}
+      {seen && !waiting ? p.children : <div class="chart placeholder" style={{ height: "380px" }}>{waiting && <span class="muted chart-loading">Drawn once the whole study has arrived…</span>}</div>}
     </section>
   );
 }
@@ -101,6 +108,7 @@ function HistoryCard({ s, v }: { s: StudyData; v: number }) {
       id="history"
       title="History"
       wide
+      early
       controls={
         <>
           <Select label="Y" value={target} options={targets} onChange={setTarget} />
@@ -141,10 +149,19 @@ function ParetoCard({ s, v }: { s: StudyData; v: number }) {
 
 function ImportanceCard({ s }: { s: StudyData }) {
   return (
-    <Card id="importance" title="Hyperparameter importance">
+    <Card id="importance" title="Hyperparameter importance" early>
       <ImportanceBody s={s} />
     </Card>
   );
+}
+
+// The importances need only the study's id: when the app opens on this page they are asked
+// for at startup (main.tsx), alongside the trials, and the card takes that answer if fresh.
+const prefetched = new Map<number, { at: number; answer: Promise<{ param_importances: ParamImportance[][] }> }>();
+export function prefetchImportances(id: number): void {
+  const answer = api.importances(id);
+  answer.catch(() => {}); // reported by the card
+  prefetched.set(id, { at: Date.now(), answer });
 }
 
 /** Fetched from the server (PED-ANOVA there) when shown and when the COMPLETE count changes. */
@@ -155,8 +172,9 @@ function ImportanceBody({ s }: { s: StudyData }) {
   useEffect(() => {
     let stale = false;
     const t = window.setTimeout(() => {
-      api
-        .importances(s.id)
+      const p = prefetched.get(s.id);
+      prefetched.delete(s.id);
+      (p && Date.now() - p.at < 10000 ? p.answer : api.importances(s.id))
         .then((r) => !stale && (setImps(r.param_importances), setErr(null)))
         .catch((e) => !stale && setErr(e.message));
     }, imps ? 1000 : 0);
@@ -362,6 +380,7 @@ export function Plots({ id }: { id: number }) {
         </nav>
       </div>
       {s.trials.length === 0 && <Empty>This study has no trials yet; plots fill in as trials arrive.</Empty>}
+      <Partial.Provider value={s.partial}>
       <div class="plot-grid">
         <HistoryCard s={s} v={v} />
         {multi && <ParetoCard s={s} v={v} />}
@@ -377,6 +396,7 @@ export function Plots({ id }: { id: number }) {
         ))}
         <ParallelCard s={s} v={v} />
       </div>
+      </Partial.Provider>
     </div>
   );
 }
