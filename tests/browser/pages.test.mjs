@@ -89,7 +89,14 @@ async function visit(page, url, name, { theme } = {}) {
     }
     window.scrollTo(0, 0);
   });
-  await page.waitForFunction(() => [...document.querySelectorAll(".chart:not(.placeholder)")].every((c) => c.querySelector("canvas")), null, { timeout: 30000 });
+  try {
+    await page.waitForFunction(() => [...document.querySelectorAll(".chart:not(.placeholder)")].every((c) => c.querySelector("canvas")), null, { timeout: 30000 });
+  } catch (e) {
+    // Name the charts still without a canvas (one run in many failed here without saying which).
+    const stuck = await page.evaluate(() => [...document.querySelectorAll(".chart:not(.placeholder)")].filter((c) => !c.querySelector("canvas")).map((c) => `${c.getAttribute("aria-label")}: "${c.textContent.trim().slice(0, 80)}"`));
+    await page.screenshot({ path: path.join(shotDir(), `${name}-stuck.png`), fullPage: true }).catch(() => {});
+    throw new Error(`${url}: charts without a canvas after 30 s: ${stuck.join("; ")} (${e.message})`);
+  }
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(shotDir(), `${name}${theme ? "-" + theme : ""}.png`), fullPage: true });
 }
