@@ -154,6 +154,12 @@ test("Plotly figures from Python render, errors stay in their card, nothing runs
   // Default palette: the first trace in Plotly's colour #636efa.
   assert.match(await long.locator("g.scatterlayer g.trace path.point").first().getAttribute("style"), /fill: rgb\(99, 110, 250\)/);
 
+  // The jump menu has one "figures" entry, for the first figure card.
+  const jump = page.locator("nav.jump a", { hasText: /^figures$/ });
+  assert.equal(await jump.count(), 1);
+  const firstId = await page.locator("section.user-figure").first().getAttribute("id");
+  assert.equal(await jump.getAttribute("href"), `#${firstId}`);
+
   // Malformed JSON and JSON that is not a figure: a clear error, in that card only.
   const broken = card(page, "broken");
   assert.equal(await broken.getAttribute("data-state"), "error");

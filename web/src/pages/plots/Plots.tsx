@@ -374,8 +374,13 @@ export function Plots({ id }: { id: number }) {
         <h1>Plots</h1>
         {s.partial && <PartialBanner s={s} />}
         <nav class="jump" aria-label="Jump to plot">
-          {["history", ...(multi ? ["pareto"] : []), "importance", "timeline", ...(info.has_intermediate_values ? ["intermediate"] : []), "slice", "contour", "rank", "edf0", "parallel"].map((k) => (
-            <a href={`#${k}`} onClick={(e) => { e.preventDefault(); document.getElementById(k)?.scrollIntoView({ behavior: "smooth" }); }}>{k.replace(/0$/, "").replace("edf", "EDF")}</a>
+          {[
+            "history", ...(multi ? ["pareto"] : []), "importance", "timeline",
+            // the study's own Plotly figures follow Timeline: one entry for the first of them
+            ...(info.plotly_graph_objects?.length ? [`figure-${info.plotly_graph_objects[0].id}`] : []),
+            ...(info.has_intermediate_values ? ["intermediate"] : []), "slice", "contour", "rank", "edf0", "parallel",
+          ].map((k) => (
+            <a href={`#${k}`} onClick={(e) => { e.preventDefault(); document.getElementById(k)?.scrollIntoView({ behavior: "smooth" }); }}>{k.startsWith("figure-") ? "figures" : k.replace(/0$/, "").replace("edf", "EDF")}</a>
           ))}
         </nav>
       </div>
