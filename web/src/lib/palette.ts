@@ -2,7 +2,7 @@
 // (colorway) of every ECharts plot and of the user's Plotly figures, plus the look that
 // goes with each (a grey panel for Seaborn and GGPlot2 in the light theme, bigger text
 // and lines for Presentation). One choice for both themes, kept in localStorage.
-import { useEffect, useState } from "preact/hooks";
+import { Listeners, useListened } from "./listeners";
 
 export type PaletteId = "default" | "seaborn" | "presentation" | "ggplot2";
 
@@ -37,7 +37,7 @@ export const PALETTES: Record<PaletteId, Palette> = {
 };
 
 const KEY = "loupe.palette";
-const listeners = new Set<() => void>();
+const listeners = new Listeners();
 
 function stored(): PaletteId {
   try {
@@ -73,21 +73,12 @@ export function setPalette(id: PaletteId): void {
   } catch {
     /* not persisted; still applied for this page */
   }
-  listeners.forEach((l) => l());
+  listeners.notify();
 }
 
 /** The current palette id; re-renders the caller when the setting changes. */
 export function usePalette(): PaletteId {
-  const [id, setId] = useState(current);
-  useEffect(() => {
-    const l = () => setId(current);
-    listeners.add(l);
-    l();
-    return () => {
-      listeners.delete(l);
-    };
-  }, []);
-  return id;
+  return useListened(listeners, () => current);
 }
 
 // Another tab changed the setting: follow it.
@@ -96,7 +87,7 @@ window.addEventListener("storage", (e) => {
   const next = stored();
   if (next !== current) {
     current = next;
-    listeners.forEach((l) => l());
+    listeners.notify();
   }
 });
 

@@ -2,7 +2,7 @@
 // COMPLETE trial (tell on a finished trial is refused), so "undo" works only before a
 // rating is sent: each rating waits in the outbox for the undo window (default 3 s,
 // Settings) and is sent when it expires, when the page is hidden, or at once with 0 s.
-import { useLayoutEffect, useState } from "preact/hooks";
+import { Listeners, useListened } from "./listeners";
 import { api, ApiError } from "./api";
 import { byNumber, currentStudy, patchTrial, view } from "./store";
 import { toast } from "./toast";
@@ -95,8 +95,8 @@ export interface Pending {
 
 let seq = 1;
 let outbox: Pending[] = [];
-const listeners = new Set<() => void>();
-const notify = () => listeners.forEach((l) => l());
+const listeners = new Listeners();
+const notify = () => listeners.notify();
 
 export function undoWindowMs(): number {
   const v = Number(localStorage.getItem("loupe.undoMs") ?? "3000");
@@ -188,15 +188,5 @@ export function isQueued(trialId: number): boolean {
 }
 
 export function useOutbox(): Pending[] {
-  const [s, set] = useState(outbox);
-  // (a layout effect and a re-read: see store.ts, useStudyList)
-  useLayoutEffect(() => {
-    const l = () => set(outbox);
-    listeners.add(l);
-    l();
-    return () => {
-      listeners.delete(l);
-    };
-  }, []);
-  return s;
+  return useListened(listeners, () => outbox);
 }

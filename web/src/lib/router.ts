@@ -1,6 +1,6 @@
 // Client-side routing under "<base>/dashboard/": paths are kept relative to
 // document.baseURI so the app runs under any server base path.
-import { useLayoutEffect, useState } from "preact/hooks";
+import { Listeners, useListened } from "./listeners";
 
 export interface Location {
   /** Path below the base, without leading slash, e.g. "dashboard/studies/3/trials". */
@@ -20,8 +20,8 @@ export function currentLocation(): Location {
   return { path: p.replace(/\/+$/, ""), query: new URLSearchParams(window.location.search) };
 }
 
-const listeners = new Set<() => void>();
-window.addEventListener("popstate", () => listeners.forEach((l) => l()));
+const listeners = new Listeners();
+window.addEventListener("popstate", () => listeners.notify());
 
 /** Absolute href for an app path such as "dashboard/studies/1". */
 export function href(path: string): string {
@@ -33,7 +33,7 @@ export function navigate(path: string, replace = false): void {
   if (target === window.location.pathname + window.location.search) return;
   if (replace) history.replaceState(null, "", target);
   else history.pushState(null, "", target);
-  listeners.forEach((l) => l());
+  listeners.notify();
   if (!replace) window.scrollTo(0, 0);
 }
 
@@ -46,22 +46,13 @@ export function setQuery(params: Record<string, string | null>): void {
   }
   const s = q.toString();
   history.replaceState(null, "", window.location.pathname + (s ? "?" + s : ""));
-  listeners.forEach((l) => l());
+  listeners.notify();
 }
 
+const sameLocation = (a: Location, b: Location) => a.path === b.path && a.query.toString() === b.query.toString();
+
 export function useLocation(): Location {
-  const [loc, setLoc] = useState(currentLocation);
-  // (a layout effect and a re-read: see store.ts, useStudyList)
-  useLayoutEffect(() => {
-    const l = () => setLoc(currentLocation());
-    listeners.add(l);
-    const now = currentLocation();
-    if (now.path !== loc.path || now.query.toString() !== loc.query.toString()) l();
-    return () => {
-      listeners.delete(l);
-    };
-  }, []);
-  return loc;
+  return useListened(listeners, currentLocation, [], sameLocation);
 }
 
 /** Intercepts clicks on in-app links (<a data-nav>) so they route without reloading. */
