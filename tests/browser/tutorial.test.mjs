@@ -86,6 +86,16 @@ test(`tutorial flow: 12 keyboard ratings from the rating queue`, { timeout: 2400
   await page.waitForFunction((n) => !document.querySelector(".rate-head h1")?.textContent?.endsWith(` ${n}`), u);
   await page.keyboard.press("u");
   await page.waitForFunction((n) => document.querySelector(".rate-head h1")?.textContent?.trim() === `Trial ${n}`, u);
+  // Rate and undo faster than a frame: the page has re-rendered after the rating but its
+  // effects have not run yet. The undo still brings the same trial back (an effect used
+  // to pin the next trial over it).
+  await page.evaluate(async () => {
+    const key = (k) => window.dispatchEvent(new KeyboardEvent("keydown", { key: k }));
+    key("3");
+    await new Promise((r) => setTimeout(r, 0));
+    key("u");
+  });
+  await page.waitForFunction((n) => document.querySelector(".rate-head h1")?.textContent?.trim() === `Trial ${n}`, u, { timeout: 5000 });
   await page.evaluate(() => localStorage.setItem("loupe.undoMs", "600"));
 
   const rated = new Map();

@@ -1,6 +1,6 @@
 // One trial in full: state, Fail, the rating form, values, params, intermediate values,
 // times, user attrs, note (editable) and artifacts.
-import { useEffect, useState } from "preact/hooks";
+import { useLayoutEffect, useState } from "preact/hooks";
 import { bestNumbers, duration, fmt, fmtDate, fmtDuration, objectiveNames, values } from "../lib/derive";
 import type { StudyData } from "../lib/store";
 import { useMeta } from "../lib/store";
@@ -31,7 +31,8 @@ export function TrialDetail({ s, trial }: { s: StudyData; trial: Trial }) {
   const queued = outbox.find((p) => p.trial.trial_id === trial.trial_id);
   const [vals, setVals] = useState<FormValue[]>(() => (fw ? initialFormValues(fw, trial) : []));
   const [confirmFail, setConfirmFail] = useState(false);
-  useEffect(() => {
+  // Before paint: for a frame the form would show, and submit, the previous trial's values.
+  useLayoutEffect(() => {
     if (fw) setVals(initialFormValues(fw, trial));
   }, [trial.trial_id, !!fw]);
 

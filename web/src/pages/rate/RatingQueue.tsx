@@ -1,7 +1,7 @@
 // The rating queue: the next RUNNING trial that needs a rating, shown large with its
 // artifacts and note, rated from the keyboard. A rating goes to the outbox (undo window)
 // and the next trial is on screen in the same frame; new trials arrive over SSE.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ArtifactMedia } from "../../components/Artifacts";
 import { FormWidgets, sliderStep } from "../../components/FormWidgets";
 import { Markdown } from "../../components/Markdown";
@@ -58,8 +58,10 @@ export function RatingQueue({ id }: { id: number }) {
   const q = useMemo(() => (fw ? queue(s, fw, skipped) : []), [s.version, outbox, skipped, fw]);
   const current = q.find((t) => t.trial_id === currentId) ?? q[0] ?? null;
 
-  // A new current trial gets fresh form values (or the ones an undo brought back).
-  useEffect(() => {
+  // A new current trial gets fresh form values (or the ones an undo brought back) and is
+  // pinned. A layout effect, so it runs before the next key press: a plain effect runs
+  // after paint, and an undo pressed in between was overridden by this pin.
+  useLayoutEffect(() => {
     if (!fw || !current) return;
     if (restored.current && restored.current.trialId === current.trial_id) {
       setVals(restored.current.vals);
@@ -107,110 +109,113 @@ export function RatingQueue({ id }: { id: number }) {
     toast(`Took back the rating of trial ${p.trial.number}.`, "info", 2000);
   };
 
-  const valsRef = useRef(vals);
-  valsRef.current = vals;
+  // One listener for the page's life, calling the handler of the latest render: one
+  // re-registered in an effect would, until that effect ran, answer keys with an older
+  // render's trial and form values.
+  const onKeyRef = useRef<(e: KeyboardEvent) => void>(() => {});
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (!fw || failing || e.metaKey || e.altKey) return;
-      if (e.ctrlKey) {
-        // Ctrl+Z is undo; other Ctrl combinations belong to the browser.
-        if (e.key === "z" && !isTyping(e)) {
-          e.preventDefault();
-          doUndo();
-        }
-        return;
-      }
-      const v = valsRef.current;
-      const w = fw.widgets[active];
-      if (isTyping(e)) {
-        if (e.key === "Enter") {
-          e.preventDefault();
-          doSubmit();
-        } else if (e.key === "Escape") (e.target as HTMLElement).blur();
-        return;
-      }
-      const key = e.key;
-      if (/^[0-9]$/.test(key) && current) {
-        if (w?.type !== "choice") return;
-        const k = key === "0" ? 9 : Number(key) - 1;
-        if (k >= w.choices.length) return;
-        e.preventDefault();
-        const nv = v.map((x, i) => (i === active ? w.values[k] : x));
-        setVals(nv);
-        if (fw.widgets.length === 1) doSubmit(nv);
-        else if (active < fw.widgets.length - 1) setActive(active + 1);
-        return;
-      }
-      switch (key) {
-        case "ArrowLeft":
-        case "ArrowRight": {
-          if (w?.type !== "slider" || !current) return;
-          e.preventDefault();
-          const st = sliderStep(w) * (e.shiftKey ? 10 : 1);
-          const cur = typeof v[active] === "number" ? (v[active] as number) : w.min;
-          const nx = Math.min(w.max, Math.max(w.min, Math.round((cur + (key === "ArrowRight" ? st : -st)) / sliderStep(w)) * sliderStep(w)));
-          setVals(v.map((x, i) => (i === active ? Number(nx.toPrecision(12)) : x)));
-          return;
-        }
-        case "ArrowUp":
-          e.preventDefault();
-          setActive(Math.max(0, active - 1));
-          return;
-        case "ArrowDown":
-          e.preventDefault();
-          setActive(Math.min(fw.widgets.length - 1, active + 1));
-          return;
-        case "Tab":
-          if (fw.widgets.length > 1 && !e.shiftKey && document.activeElement === document.body) {
-            e.preventDefault();
-            setActive((active + 1) % fw.widgets.length);
-          }
-          return;
-        case "Enter":
-          if ((e.target as HTMLElement).tagName === "BUTTON" || (e.target as HTMLElement).tagName === "A") return;
-          e.preventDefault();
-          doSubmit();
-          return;
-        case "s":
-        case "n":
-          e.preventDefault();
-          doSkip();
-          return;
-        case "f":
-          if (!current) return;
-          e.preventDefault();
-          setFailing(true);
-          return;
-        case "u":
-        case "Backspace":
-          e.preventDefault();
-          doUndo();
-          return;
-        case "?":
-          setHelp((h) => !h);
-          return;
-        case " ": {
-          const m = stage.current?.querySelector("audio, video") as HTMLMediaElement | null;
-          if (m) {
-            e.preventDefault();
-            if (m.paused) void m.play();
-            else m.pause();
-          }
-          return;
-        }
-        case "t": {
-          const t = document.querySelector<HTMLInputElement>(".rate-form input.text");
-          if (t) {
-            e.preventDefault();
-            t.focus();
-          }
-          return;
-        }
-      }
-    };
+    const onKey = (e: KeyboardEvent) => onKeyRef.current(e);
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  });
+  }, []);
+  onKeyRef.current = (e: KeyboardEvent) => {
+    if (!fw || failing || e.metaKey || e.altKey) return;
+    if (e.ctrlKey) {
+      // Ctrl+Z is undo; other Ctrl combinations belong to the browser.
+      if (e.key === "z" && !isTyping(e)) {
+        e.preventDefault();
+        doUndo();
+      }
+      return;
+    }
+    const v = vals;
+    const w = fw.widgets[active];
+    if (isTyping(e)) {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        doSubmit();
+      } else if (e.key === "Escape") (e.target as HTMLElement).blur();
+      return;
+    }
+    const key = e.key;
+    if (/^[0-9]$/.test(key) && current) {
+      if (w?.type !== "choice") return;
+      const k = key === "0" ? 9 : Number(key) - 1;
+      if (k >= w.choices.length) return;
+      e.preventDefault();
+      const nv = v.map((x, i) => (i === active ? w.values[k] : x));
+      setVals(nv);
+      if (fw.widgets.length === 1) doSubmit(nv);
+      else if (active < fw.widgets.length - 1) setActive(active + 1);
+      return;
+    }
+    switch (key) {
+      case "ArrowLeft":
+      case "ArrowRight": {
+        if (w?.type !== "slider" || !current) return;
+        e.preventDefault();
+        const st = sliderStep(w) * (e.shiftKey ? 10 : 1);
+        const cur = typeof v[active] === "number" ? (v[active] as number) : w.min;
+        const nx = Math.min(w.max, Math.max(w.min, Math.round((cur + (key === "ArrowRight" ? st : -st)) / sliderStep(w)) * sliderStep(w)));
+        setVals(v.map((x, i) => (i === active ? Number(nx.toPrecision(12)) : x)));
+        return;
+      }
+      case "ArrowUp":
+        e.preventDefault();
+        setActive(Math.max(0, active - 1));
+        return;
+      case "ArrowDown":
+        e.preventDefault();
+        setActive(Math.min(fw.widgets.length - 1, active + 1));
+        return;
+      case "Tab":
+        if (fw.widgets.length > 1 && !e.shiftKey && document.activeElement === document.body) {
+          e.preventDefault();
+          setActive((active + 1) % fw.widgets.length);
+        }
+        return;
+      case "Enter":
+        if ((e.target as HTMLElement).tagName === "BUTTON" || (e.target as HTMLElement).tagName === "A") return;
+        e.preventDefault();
+        doSubmit();
+        return;
+      case "s":
+      case "n":
+        e.preventDefault();
+        doSkip();
+        return;
+      case "f":
+        if (!current) return;
+        e.preventDefault();
+        setFailing(true);
+        return;
+      case "u":
+      case "Backspace":
+        e.preventDefault();
+        doUndo();
+        return;
+      case "?":
+        setHelp((h) => !h);
+        return;
+      case " ": {
+        const m = stage.current?.querySelector("audio, video") as HTMLMediaElement | null;
+        if (m) {
+          e.preventDefault();
+          if (m.paused) void m.play();
+          else m.pause();
+        }
+        return;
+      }
+      case "t": {
+        const t = document.querySelector<HTMLInputElement>(".rate-form input.text");
+        if (t) {
+          e.preventDefault();
+          t.focus();
+        }
+        return;
+      }
+    }
+  };
 
   // Focus the text field when the active widget is one.
   useEffect(() => {
