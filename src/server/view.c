@@ -139,6 +139,14 @@ struct loupe__views {
     uint64_t last_dv;
     int have_dv;
     loupe__blob *pending_studies; /* a studies event held back by the rate limit */
+    /* events of the refresh under way, sent once its snapshots are published: a
+     * client that reacts to one at once (fetching a new artifact) must find it */
+    struct held_event {
+        int64_t study_id;
+        const char *name; /* a static string */
+        loupe__buf body;
+    } *held;
+    size_t n_held, alloc_held;
     loupe__zctx zc;               /* the compressor of sealed blocks */
     int64_t last_studies_event_us;
 };
@@ -676,9 +684,35 @@ static view *view_new(loupe_storage *storage, const loupe_study_summary *s, int 
     return w;
 }
 
+/* Holds the event (taking b) until send_held_events, after the snapshots it
+ * describes are published. */
 static void publish_event(loupe__views *v, int64_t study_id, const char *event, loupe__buf *b) {
-    if (v->cfg.hub && !b->failed && b->data) loupe__hub_publish(v->cfg.hub, study_id, event, b->data, b->len);
-    loupe__buf_free(b);
+    if (!v->cfg.hub || b->failed || !b->data) {
+        loupe__buf_free(b);
+        return;
+    }
+    if (v->n_held == v->alloc_held) {
+        size_t na = v->alloc_held ? v->alloc_held * 2 : 8;
+        struct held_event *p = realloc(v->held, na * sizeof *p);
+        if (!p) {
+            /* out of memory: send it now rather than lose it */
+            loupe__hub_publish(v->cfg.hub, study_id, event, b->data, b->len);
+            loupe__buf_free(b);
+            return;
+        }
+        v->held = p;
+        v->alloc_held = na;
+    }
+    v->held[v->n_held++] = (struct held_event){study_id, event, *b};
+}
+
+static void send_held_events(loupe__views *v) {
+    for (size_t i = 0; i < v->n_held; i++) {
+        struct held_event *e = &v->held[i];
+        loupe__hub_publish(v->cfg.hub, e->study_id, e->name, e->body.data, e->body.len);
+        loupe__buf_free(&e->body);
+    }
+    v->n_held = 0;
 }
 
 /* Renders trial i again; when its JSON changed and the view was already full,
@@ -1042,6 +1076,7 @@ static void refresh(loupe__views *v, loupe_storage *storage) {
         v->studies = loupe__blob_retain(studies);
     }
     pthread_rwlock_unlock(&v->rw);
+    send_held_events(v);
     free(snaps);
     if (studies_changed && v->cfg.hub) {
         loupe__blob_release(v->pending_studies);
@@ -1186,6 +1221,8 @@ void loupe__views_stop(loupe__views *v) {
     loupe__blob_release(v->pending_studies);
     loupe__zctx_free(&v->zc);
     free(v->want_full);
+    for (size_t i = 0; i < v->n_held; i++) loupe__buf_free(&v->held[i].body);
+    free(v->held);
     loupe_storage_close(v->storage);
     pthread_mutex_destroy(&v->m);
     pthread_cond_destroy(&v->cv);

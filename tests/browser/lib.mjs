@@ -48,7 +48,10 @@ export function watchConsole(page, ignore = []) {
   });
   page.on("response", (r) => {
     const line = `response: Failed to load resource: the server responded with a status of ${r.status()} (${r.request().method()} ${r.url()})`;
-    if (r.status() >= 400 && !ignore.some((re) => re.test(line))) errors.push(line);
+    if (r.status() < 400 || ignore.some((re) => re.test(line))) return;
+    // The server's message says which check refused the request.
+    const i = errors.push(line) - 1;
+    r.text().then((t) => (errors[i] += ` body: ${t.slice(0, 300)}`), () => {});
   });
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   return errors;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,6 +154,80 @@ static void test_events_and_drops(void **state) {
     close(fd);
 }
 
+/* A client that fetches what an event announces, the moment it arrives, finds it:
+ * a script (another storage handle) uploads an artifact; the event naming it
+ * comes only after the snapshot that serves it. The study is the first of many,
+ * so the old order (events sent while the other studies were still being read)
+ * left a window of milliseconds in which the download was a 404. */
+static void test_event_then_read(void **state) {
+    (void)state;
+    char url[600], art[512];
+    tu_sqlite_url(url, sizeof url, "event_then_read.db");
+    tu_path(art, sizeof art, "event_then_read_artifacts");
+    assert_int_equal(mkdir(art, 0755), 0);
+    loupe_storage *st = NULL;
+    assert_int_equal(loupe_storage_open(url, LOUPE_OPEN_NOSYNC, &st), LOUPE_OK);
+    loupe_artifact_store *store = NULL;
+    assert_int_equal(loupe_artifact_store_fs_open(art, &store), LOUPE_OK);
+    loupe_direction dir = LOUPE_MINIMIZE;
+    loupe_study *first = NULL;
+    enum { N_STUDIES = 40, N_OPEN = 20, N_UPLOADS = 8 };
+    loupe_trial *trials[N_OPEN] = {0};
+    for (int i = 0; i < N_STUDIES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "s%02d", i);
+        loupe_study *s = NULL;
+        assert_int_equal(loupe_study_create(st, name, 1, &dir, 0, &s), LOUPE_OK);
+        /* unfinished trials are read again at every refresh: each study takes a while */
+        for (int k = 0; k < N_OPEN; k++) {
+            loupe_trial *t = NULL;
+            assert_int_equal(loupe_study_ask(s, &t), LOUPE_OK);
+            if (i == 0) trials[k] = t;
+            else loupe_trial_free(t);
+        }
+        if (i == 0) first = s;
+        else loupe_study_close(s);
+    }
+    long long sid = loupe_study_id(first);
+
+    loupe__server_config cfg = {0};
+    cfg.storage_url = url;
+    cfg.artifact_dir = art;
+    cfg.quiet = 1;
+    cfg.ping_ms = 1000;
+    cfg.poll_ms = 5;
+    cfg.threads = 2;
+    loupe__server *srv = NULL;
+    char err[512];
+    if (loupe__server_start(&cfg, &srv, err, sizeof err)) fail_msg("server: %s", err);
+    uint16_t port = loupe__server_port(srv);
+    int fd = connect_to(port);
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET /api/events?study_id=%lld HTTP/1.1\r\nHost: localhost:%u\r\n\r\n", sid, port);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    static char acc[1 << 20];
+    acc[0] = '\0';
+    assert_true(read_until(fd, ": connected", 3000, acc, sizeof acc));
+    wait_count(srv, 1, 2000);
+    for (int k = 0; k < N_UPLOADS; k++) {
+        char id[37], path[256];
+        assert_int_equal(loupe_artifact_upload_buffer(store, first, trials[k], "a.txt", "hello", 5, "text/plain", NULL, id), LOUPE_OK);
+        assert_true(read_until(fd, id, 5000, acc, sizeof acc));
+        snprintf(path, sizeof path, "/artifacts/%lld/%lld/%s", sid, (long long)loupe_trial_id(trials[k]), id);
+        char *body = NULL;
+        int status = http(port, "GET", path, NULL, &body);
+        if (status != 200) fail_msg("upload %d: GET %s right after its event: %d %s", k, path, status, body);
+        assert_string_equal(body, "hello");
+        free(body);
+    }
+    close(fd);
+    loupe__server_stop(srv);
+    for (int k = 0; k < N_OPEN; k++) loupe_trial_free(trials[k]);
+    loupe_study_close(first);
+    loupe_artifact_store_close(store);
+    loupe_storage_close(st);
+}
+
 typedef struct worker {
     uint16_t port;
     int id;
@@ -234,6 +309,7 @@ static void test_concurrency(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_events_and_drops),
+        cmocka_unit_test(test_event_then_read),
         cmocka_unit_test(test_concurrency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
