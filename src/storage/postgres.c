@@ -264,43 +264,10 @@ static int column_datetime(pg_storage *s, const PGresult *r, int row, int col, i
 
 /* ------------------------------------------------------------ first distributions */
 
-static uint64_t dist_hash(int64_t study_id, const char *name) {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)study_id;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
-
-static void dist_entry_free(loupe__pg_first_dist *d) {
-    if (!d) return;
-    free(d->name);
-    loupe__distribution_free(&d->dist);
-    free(d);
-}
-
-static void dist_forget_study(pg_storage *s, int64_t study_id) {
-    size_t k = 0;
-    for (size_t i = 0; i < s->n_dists; i++) {
-        if (s->dists[i]->study_id == study_id)
-            dist_entry_free(s->dists[i]);
-        else
-            s->dists[k++] = s->dists[i];
-    }
-    s->n_dists = k;
-}
-
 /* The first stored distribution of name in the study (*out NULL when new). */
 static int first_distribution(pg_storage *s, int64_t study_id, const char *name,
                               const loupe_distribution **out) {
-    *out = NULL;
-    uint64_t h = dist_hash(study_id, name);
-    for (size_t i = 0; i < s->n_dists; i++) {
-        loupe__pg_first_dist *d = s->dists[i];
-        if (d->hash == h && d->study_id == study_id && strcmp(d->name, name) == 0) {
-            *out = &d->dist;
-            return LOUPE_OK;
-        }
-    }
+    if ((*out = loupe__dist_cache_find(&s->dists, study_id, name))) return LOUPE_OK;
     loupe__pgp p;
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, study_id);
@@ -308,43 +275,12 @@ static int first_distribution(pg_storage *s, int64_t study_id, const char *name,
     PGresult *r;
     int rc = run(s, ST_FIRST_DIST, &p, &r, "reading the first distribution of a param");
     if (rc) return rc;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return LOUPE_OK;
+    if (PQntuples(r) > 0) {
+        const char *json = loupe__pg_text(r, 0, 0);
+        rc = loupe__dist_cache_add(&s->base, &s->dists, study_id, name, json ? json : "", out);
     }
-    loupe__pg_first_dist *d = calloc(1, sizeof *d);
-    if (!d || !(d->name = strdup(name))) {
-        free(d);
-        PQclear(r);
-        return oom(s);
-    }
-    char err[256];
-    const char *json = loupe__pg_text(r, 0, 0);
-    rc = loupe__distribution_from_json(json ? json : "", &d->dist, err, sizeof err);
     PQclear(r);
-    if (rc) {
-        dist_entry_free(d);
-        return rc == LOUPE_ENOMEM ? oom(s)
-                                  : loupe__error(&s->base, LOUPE_ECORRUPT,
-                                                 "the stored distribution of param '%s' in study "
-                                                 "%lld is unreadable: %s",
-                                                 name, (long long)study_id, err);
-    }
-    d->study_id = study_id;
-    d->hash = h;
-    if (s->n_dists == s->dists_alloc) {
-        size_t na = s->dists_alloc ? s->dists_alloc * 2 : 16;
-        loupe__pg_first_dist **np = realloc(s->dists, na * sizeof *np);
-        if (!np) {
-            dist_entry_free(d);
-            return oom(s);
-        }
-        s->dists = np;
-        s->dists_alloc = na;
-    }
-    s->dists[s->n_dists++] = d;
-    *out = &d->dist;
-    return LOUPE_OK;
+    return rc;
 }
 
 /* ------------------------------------------------------------ studies */
@@ -401,21 +337,10 @@ static int create_study_body(pg_storage *s, void *vctx) {
 static int pg_create_study(loupe_storage *base, const char *name, size_t n_directions,
                            const loupe_direction *directions, int64_t *study_id) {
     pg_storage *s = PG(base);
-    if (!name || !*name) return loupe__error(base, LOUPE_EINVAL, "A study needs a non-empty name.");
-    if (strlen(name) > 512)
-        return loupe__error(base, LOUPE_EINVAL,
-                            "Study name is %zu bytes long; Optuna's schema allows 512.",
-                            strlen(name));
-    if (n_directions == 0 || !directions)
-        return loupe__error(base, LOUPE_EINVAL, "A study needs at least one direction.");
-    for (size_t i = 0; i < n_directions; i++)
-        if ((unsigned)directions[i] > LOUPE_MAXIMIZE)
-            return loupe__error(base, LOUPE_EINVAL,
-                                "Direction %zu has the unknown value %d; use LOUPE_MINIMIZE or "
-                                "LOUPE_MAXIMIZE.",
-                                i, (int)directions[i]);
+    int rc = loupe__check_study_args(base, name, n_directions, directions);
+    if (rc) return rc;
     create_study_ctx c = {name, n_directions, directions, 0};
-    int rc = loupe__pg_run_tx(s, 1, create_study_body, &c);
+    rc = loupe__pg_run_tx(s, 1, create_study_body, &c);
     if (!rc && study_id) *study_id = c.id;
     return rc;
 }
@@ -441,7 +366,7 @@ static int delete_study_body(pg_storage *s, void *vctx) {
 static int pg_delete_study(loupe_storage *base, int64_t study_id) {
     pg_storage *s = PG(base);
     int rc = loupe__pg_run_tx(s, 1, delete_study_body, &study_id);
-    if (!rc) dist_forget_study(s, study_id);
+    if (!rc) loupe__dist_cache_forget_study(&s->dists, study_id);
     return rc;
 }
 
@@ -790,18 +715,10 @@ static int create_trial_body(pg_storage *s, void *vctx) {
 static int pg_create_trial(loupe_storage *base, int64_t study_id, const loupe_frozen_trial *tmpl,
                            int64_t *trial_id, int64_t *number) {
     pg_storage *s = PG(base);
-    if (tmpl) {
-        int rc;
-        if ((unsigned)tmpl->state > LOUPE_WAITING)
-            return loupe__error(base, LOUPE_EINVAL,
-                                "Unknown trial state %d; use a loupe_trial_state value.",
-                                (int)tmpl->state);
-        if ((rc = loupe__check_template(base, tmpl))) return rc;
-        if (tmpl->n_intermediate && !tmpl->intermediate)
-            return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
-    }
+    int rc = loupe__check_template(base, tmpl);
+    if (rc) return rc;
     create_trial_ctx c = {study_id, tmpl, 0, 0};
-    int rc = loupe__pg_run_tx(s, 1, create_trial_body, &c);
+    rc = loupe__pg_run_tx(s, 1, create_trial_body, &c);
     if (rc) return rc;
     if (trial_id) *trial_id = c.trial_id;
     if (number) *number = c.number;
@@ -1200,8 +1117,7 @@ static void pg_close(loupe_storage *base) {
     pg_storage *s = PG(base);
     if (!s) return;
     if (s->conn) PQfinish(s->conn);
-    for (size_t i = 0; i < s->n_dists; i++) dist_entry_free(s->dists[i]);
-    free(s->dists);
+    loupe__dist_cache_free(&s->dists);
     free(s->conninfo);
     free(s);
 }

@@ -97,12 +97,37 @@ int loupe__guard_holds(loupe_storage *s, const loupe_attr *guard, const char *st
 }
 
 int loupe__check_template(loupe_storage *s, const loupe_frozen_trial *tmpl) {
+    if (!tmpl) return LOUPE_OK;
+    if ((unsigned)tmpl->state > LOUPE_WAITING)
+        return loupe__error(s, LOUPE_EINVAL, "Unknown trial state %d; use a loupe_trial_state value.",
+                            (int)tmpl->state);
     int rc;
     if ((rc = loupe__check_params(s, tmpl->n_params, tmpl->params)) ||
         (rc = loupe__check_attrs(s, "Trial user", tmpl->n_user_attrs, tmpl->user_attrs)) ||
-        (rc = loupe__check_attrs(s, "Trial system", tmpl->n_system_attrs, tmpl->system_attrs)))
+        (rc = loupe__check_attrs(s, "Trial system", tmpl->n_system_attrs, tmpl->system_attrs)) ||
+        (rc = loupe__check_values(s, tmpl->n_values, tmpl->values)))
         return rc;
-    return loupe__check_values(s, tmpl->n_values, tmpl->values);
+    if (tmpl->n_intermediate && !tmpl->intermediate)
+        return loupe__error(s, LOUPE_EINVAL, "intermediate values array is NULL");
+    return LOUPE_OK;
+}
+
+int loupe__check_study_args(loupe_storage *s, const char *name, size_t n_directions,
+                            const loupe_direction *directions) {
+    if (!name || !*name) return loupe__error(s, LOUPE_EINVAL, "A study needs a non-empty name.");
+    if (strlen(name) > 512)
+        return loupe__error(s, LOUPE_EINVAL,
+                            "Study name is %zu bytes long; Optuna's schema allows 512.",
+                            strlen(name));
+    if (n_directions == 0 || !directions)
+        return loupe__error(s, LOUPE_EINVAL, "A study needs at least one direction.");
+    for (size_t i = 0; i < n_directions; i++)
+        if ((unsigned)directions[i] > LOUPE_MAXIMIZE)
+            return loupe__error(s, LOUPE_EINVAL,
+                                "Direction %zu has the unknown value %d; use LOUPE_MINIMIZE or "
+                                "LOUPE_MAXIMIZE.",
+                                i, (int)directions[i]);
+    return LOUPE_OK;
 }
 
 /* ------------------------------------------------------------ distribution memo */
@@ -176,6 +201,86 @@ int loupe__dist_memo_get(loupe_storage *s, loupe__dist_memo *m, const char *json
     *out = &m->slots[j].dist;
     return LOUPE_OK;
 }
+
+/* ------------------------------------------------------------ first distributions */
+
+static uint64_t dist_cache_hash(int64_t study_id, const char *name) {
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)study_id; /* FNV-1a seeded by the study */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
+static void dist_cache_entry_free(loupe__dist_cache_entry *d) {
+    if (!d) return;
+    free(d->name);
+    loupe__distribution_free(&d->dist);
+    free(d);
+}
+
+const loupe_distribution *loupe__dist_cache_find(const loupe__dist_cache *c, int64_t study_id,
+                                                 const char *name) {
+    uint64_t h = dist_cache_hash(study_id, name);
+    for (size_t i = 0; i < c->n; i++) {
+        loupe__dist_cache_entry *d = c->e[i];
+        if (d->hash == h && d->study_id == study_id && strcmp(d->name, name) == 0) return &d->dist;
+    }
+    return NULL;
+}
+
+int loupe__dist_cache_add(loupe_storage *s, loupe__dist_cache *c, int64_t study_id,
+                          const char *name, const char *json, const loupe_distribution **out) {
+    *out = NULL;
+    loupe__dist_cache_entry *d = calloc(1, sizeof *d);
+    if (!d || !(d->name = strdup(name))) {
+        free(d);
+        return loupe__error(s, LOUPE_ENOMEM, "out of memory");
+    }
+    char err[256];
+    int rc = loupe__distribution_from_json(json, &d->dist, err, sizeof err);
+    if (rc) {
+        dist_cache_entry_free(d);
+        return rc == LOUPE_ENOMEM ? loupe__error(s, LOUPE_ENOMEM, "out of memory")
+                                  : loupe__error(s, LOUPE_ECORRUPT,
+                                                 "the stored distribution of param '%s' in study "
+                                                 "%lld is unreadable: %s",
+                                                 name, (long long)study_id, err);
+    }
+    d->study_id = study_id;
+    d->hash = dist_cache_hash(study_id, name);
+    if (c->n == c->alloc) {
+        size_t na = c->alloc ? c->alloc * 2 : 16;
+        loupe__dist_cache_entry **p = realloc(c->e, na * sizeof *p);
+        if (!p) {
+            dist_cache_entry_free(d);
+            return loupe__error(s, LOUPE_ENOMEM, "out of memory");
+        }
+        c->e = p;
+        c->alloc = na;
+    }
+    c->e[c->n++] = d;
+    *out = &d->dist;
+    return LOUPE_OK;
+}
+
+void loupe__dist_cache_forget_study(loupe__dist_cache *c, int64_t study_id) {
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->e[i]->study_id == study_id)
+            dist_cache_entry_free(c->e[i]);
+        else
+            c->e[k++] = c->e[i];
+    }
+    c->n = k;
+}
+
+void loupe__dist_cache_free(loupe__dist_cache *c) {
+    for (size_t i = 0; i < c->n; i++) dist_cache_entry_free(c->e[i]);
+    free(c->e);
+    memset(c, 0, sizeof *c);
+}
+
+/* ------------------------------------------------------------ trial reads */
 
 loupe__trial_rec *loupe__rec_seek(const loupe__rec_vec *recs, size_t *pos, int64_t trial_id) {
     while (*pos < recs->len && recs->items[*pos]->t.trial_id < trial_id) (*pos)++;

@@ -27,8 +27,14 @@ int loupe__check_guard_arg(loupe_storage *s, const loupe_attr *guard);
 /* LOUPE_OK when the guard holds: the stored text (NULL: the key is absent)
  * equals guard->json exactly; else LOUPE_ECONFLICT with the message. */
 int loupe__guard_holds(loupe_storage *s, const loupe_attr *guard, const char *stored);
-/* A trial template of create_trial: params, attrs, values. */
+/* Everything create_trial checks of its template before it opens a
+ * transaction: state, params, attrs, values, intermediate values (NULL:
+ * no template, nothing to check). */
 int loupe__check_template(loupe_storage *s, const loupe_frozen_trial *tmpl);
+/* Everything create_study checks before it opens a transaction: a name of 1
+ * to 512 bytes (Optuna's column) and at least one known direction. */
+int loupe__check_study_args(loupe_storage *s, const char *name, size_t n_directions,
+                            const loupe_direction *directions);
 
 /* Optuna's stored enum texts, indexed by loupe_trial_state / loupe_direction. */
 extern const char *const loupe__state_names[5];
@@ -98,6 +104,36 @@ void loupe__dist_memo_free(loupe__dist_memo *m);
 int loupe__dist_memo_get(loupe_storage *s, loupe__dist_memo *m, const char *json,
                          int64_t trial_id, const char *name, const char *where,
                          const loupe_distribution **out);
+
+/* The first distribution stored for each param name of a study, cached per
+ * handle: it never changes while the study exists (later rows get larger
+ * param_ids). Each storage runs its own SELECT on a miss and hands the JSON
+ * text to loupe__dist_cache_add. Zero it to start; free with
+ * loupe__dist_cache_free. Entries are allocated one by one, so a returned
+ * distribution stays valid until its study is forgotten or the cache freed. */
+typedef struct loupe__dist_cache_entry {
+    int64_t study_id;
+    uint64_t hash;
+    char *name;
+    loupe_distribution dist;
+} loupe__dist_cache_entry;
+
+typedef struct loupe__dist_cache {
+    loupe__dist_cache_entry **e;
+    size_t n, alloc;
+} loupe__dist_cache;
+
+/* The cached distribution of (study_id, name), or NULL when not cached. */
+const loupe_distribution *loupe__dist_cache_find(const loupe__dist_cache *c, int64_t study_id,
+                                                 const char *name);
+/* Parses json (the stored distribution_json, copied) and caches it under
+ * (study_id, name); *out points into the cache. LOUPE_ENOMEM, or LOUPE_ECORRUPT
+ * naming the param and study when json is unreadable; nothing is cached then. */
+int loupe__dist_cache_add(loupe_storage *s, loupe__dist_cache *c, int64_t study_id,
+                          const char *name, const char *json, const loupe_distribution **out);
+/* Drops the entries of a deleted study. */
+void loupe__dist_cache_forget_study(loupe__dist_cache *c, int64_t study_id);
+void loupe__dist_cache_free(loupe__dist_cache *c);
 
 /* Child rows come ordered by trial_id, as the records do: advances *pos to
  * the record of trial_id and returns it; NULL if the read holds no such trial. */

@@ -237,15 +237,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* ------------------------------------------------------------ the handle */
 
-/* The first distribution stored for a param name in a study: fixed for the
- * study's lifetime (later rows get larger param_ids), so it is cached. */
-typedef struct first_dist {
-    int64_t study_id;
-    uint64_t hash;
-    char *name;
-    loupe_distribution dist;
-} first_dist;
-
 typedef struct sq_storage {
     loupe_storage base; /* first: the handle casts both ways */
     sqlite3 *db;
@@ -255,8 +246,7 @@ typedef struct sq_storage {
     uint64_t own_commits; /* this handle's write commits, for data_version */
     int has_heartbeats;   /* trial_heartbeats exists (deleted with the study) */
     sqlite3_stmt *st[ST_COUNT];
-    first_dist **dists;
-    size_t n_dists, dists_alloc;
+    loupe__dist_cache dists; /* first distribution of each param name */
 } sq_storage;
 
 static sq_storage *SQ(loupe_storage *s) { return (sq_storage *)s; }
@@ -408,50 +398,11 @@ static int column_datetime(sq_storage *s, sqlite3_stmt *st, int col, int64_t tri
 
 /* ------------------------------------------------------------ first distributions */
 
-static uint64_t dist_hash(int64_t study_id, const char *name) {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)study_id;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
-
-static first_dist *dist_lookup(sq_storage *s, int64_t study_id, const char *name) {
-    uint64_t h = dist_hash(study_id, name);
-    for (size_t i = 0; i < s->n_dists; i++) {
-        first_dist *d = s->dists[i];
-        if (d->hash == h && d->study_id == study_id && strcmp(d->name, name) == 0) return d;
-    }
-    return NULL;
-}
-
-static void dist_entry_free(first_dist *d) {
-    if (!d) return;
-    free(d->name);
-    loupe__distribution_free(&d->dist);
-    free(d);
-}
-
-static void dist_forget_study(sq_storage *s, int64_t study_id) {
-    size_t k = 0;
-    for (size_t i = 0; i < s->n_dists; i++) {
-        if (s->dists[i]->study_id == study_id)
-            dist_entry_free(s->dists[i]);
-        else
-            s->dists[k++] = s->dists[i];
-    }
-    s->n_dists = k;
-}
-
 /* The first stored distribution of name in the study (*out NULL when the name
  * is new), from the cache or the database. */
 static int first_distribution(sq_storage *s, int64_t study_id, const char *name,
                               const loupe_distribution **out) {
-    *out = NULL;
-    first_dist *d = dist_lookup(s, study_id, name);
-    if (d) {
-        *out = &d->dist;
-        return LOUPE_OK;
-    }
+    if ((*out = loupe__dist_cache_find(&s->dists, study_id, name))) return LOUPE_OK;
     sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_FIRST_DIST, &st);
     if (rc) return rc;
@@ -459,39 +410,10 @@ static int first_distribution(sq_storage *s, int64_t study_id, const char *name,
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     int r = step_row(s, st, "reading the first distribution of a param");
     if (r <= 0) return -r;
-    d = calloc(1, sizeof *d);
-    if (!d || !(d->name = strdup(name))) {
-        free(d);
-        sqlite3_reset(st);
-        return oom(s);
-    }
-    char err[256];
-    rc = loupe__distribution_from_json((const char *)sqlite3_column_text(st, 0), &d->dist, err,
-                                       sizeof err);
+    rc = loupe__dist_cache_add(&s->base, &s->dists, study_id, name,
+                               (const char *)sqlite3_column_text(st, 0), out);
     sqlite3_reset(st);
-    if (rc) {
-        dist_entry_free(d);
-        return rc == LOUPE_ENOMEM ? oom(s)
-                                  : loupe__error(&s->base, LOUPE_ECORRUPT,
-                                                 "the stored distribution of param '%s' in study "
-                                                 "%lld is unreadable: %s",
-                                                 name, (long long)study_id, err);
-    }
-    d->study_id = study_id;
-    d->hash = dist_hash(study_id, name);
-    if (s->n_dists == s->dists_alloc) {
-        size_t na = s->dists_alloc ? s->dists_alloc * 2 : 16;
-        first_dist **p = realloc(s->dists, na * sizeof *p);
-        if (!p) {
-            dist_entry_free(d);
-            return oom(s);
-        }
-        s->dists = p;
-        s->dists_alloc = na;
-    }
-    s->dists[s->n_dists++] = d;
-    *out = &d->dist;
-    return LOUPE_OK;
+    return rc;
 }
 
 /* ------------------------------------------------------------ studies */
@@ -546,21 +468,10 @@ static int create_study_body(sq_storage *s, void *vctx) {
 static int sq_create_study(loupe_storage *base, const char *name, size_t n_directions,
                            const loupe_direction *directions, int64_t *study_id) {
     sq_storage *s = SQ(base);
-    if (!name || !*name) return loupe__error(base, LOUPE_EINVAL, "A study needs a non-empty name.");
-    if (strlen(name) > 512)
-        return loupe__error(base, LOUPE_EINVAL,
-                            "Study name is %zu bytes long; Optuna's schema allows 512.",
-                            strlen(name));
-    if (n_directions == 0 || !directions)
-        return loupe__error(base, LOUPE_EINVAL, "A study needs at least one direction.");
-    for (size_t i = 0; i < n_directions; i++)
-        if ((unsigned)directions[i] > LOUPE_MAXIMIZE)
-            return loupe__error(base, LOUPE_EINVAL,
-                                "Direction %zu has the unknown value %d; use LOUPE_MINIMIZE or "
-                                "LOUPE_MAXIMIZE.",
-                                i, (int)directions[i]);
+    int rc = loupe__check_study_args(base, name, n_directions, directions);
+    if (rc) return rc;
     create_study_ctx c = {name, n_directions, directions, 0};
-    int rc = run_tx(s, 1, create_study_body, &c);
+    rc = run_tx(s, 1, create_study_body, &c);
     if (!rc && study_id) *study_id = c.id;
     return rc;
 }
@@ -585,7 +496,7 @@ static int delete_study_body(sq_storage *s, void *vctx) {
 static int sq_delete_study(loupe_storage *base, int64_t study_id) {
     sq_storage *s = SQ(base);
     int rc = run_tx(s, 1, delete_study_body, &study_id);
-    if (!rc) dist_forget_study(s, study_id);
+    if (!rc) loupe__dist_cache_forget_study(&s->dists, study_id);
     return rc;
 }
 
@@ -953,18 +864,10 @@ static int create_trial_body(sq_storage *s, void *vctx) {
 static int sq_create_trial(loupe_storage *base, int64_t study_id, const loupe_frozen_trial *tmpl,
                            int64_t *trial_id, int64_t *number) {
     sq_storage *s = SQ(base);
-    if (tmpl) {
-        int rc;
-        if ((unsigned)tmpl->state > LOUPE_WAITING)
-            return loupe__error(base, LOUPE_EINVAL,
-                                "Unknown trial state %d; use a loupe_trial_state value.",
-                                (int)tmpl->state);
-        if ((rc = loupe__check_template(base, tmpl))) return rc;
-        if (tmpl->n_intermediate && !tmpl->intermediate)
-            return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
-    }
+    int rc = loupe__check_template(base, tmpl);
+    if (rc) return rc;
     create_trial_ctx c = {study_id, tmpl, 0, 0};
-    int rc = run_tx(s, 1, create_trial_body, &c);
+    rc = run_tx(s, 1, create_trial_body, &c);
     if (rc) return rc;
     if (trial_id) *trial_id = c.trial_id;
     if (number) *number = c.number;
@@ -1349,8 +1252,7 @@ static void sq_close(loupe_storage *base) {
     if (!s) return;
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close_v2(s->db);
-    for (size_t i = 0; i < s->n_dists; i++) dist_entry_free(s->dists[i]);
-    free(s->dists);
+    loupe__dist_cache_free(&s->dists);
     free(s->path);
     free(s);
 }
