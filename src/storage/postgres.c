@@ -216,35 +216,13 @@ static int run(pg_storage *s, int id, const loupe__pgp *p, PGresult **out, const
 
 /* Optuna's stored forms of a float: (value, type) with NULL for inf and NaN. */
 static void param_value(loupe__pgp *p, double v, int allow_nan) {
-    if ((isnan(v) && allow_nan) || isinf(v)) {
+    int null;
+    const char *type = loupe__value_type(v, allow_nan, &null);
+    if (null)
         loupe__pgp_text(p, NULL);
-        loupe__pgp_text(p, isnan(v) ? "NAN" : v > 0 ? "INF_POS" : "INF_NEG");
-    } else {
-        loupe__pgp_double(p, v);
-        loupe__pgp_text(p, "FINITE");
-    }
-}
-
-/* Reads (value column, type column) back; -1 when the pair is not Optuna's. */
-static int column_value(const PGresult *r, int row, int vi, int ti, int allow_nan, double *out) {
-    const char *type = loupe__pg_text(r, row, ti);
-    int null = loupe__pg_is_null(r, row, vi);
-    if (!type) return -1;
-    if (strcmp(type, "FINITE") == 0) {
-        if (null) return -1;
-        *out = loupe__pg_double(r, row, vi);
-        return 0;
-    }
-    if (!null) return -1;
-    if (strcmp(type, "INF_POS") == 0)
-        *out = INFINITY;
-    else if (strcmp(type, "INF_NEG") == 0)
-        *out = -INFINITY;
-    else if (allow_nan && strcmp(type, "NAN") == 0)
-        *out = NAN;
     else
-        return -1;
-    return 0;
+        loupe__pgp_double(p, v);
+    loupe__pgp_text(p, type);
 }
 
 /* Reads a timestamp column (ISO datestyle): -1 for NULL, ECORRUPT otherwise unreadable. */
@@ -827,79 +805,65 @@ static int pg_update_trial(loupe_storage *base, const loupe__trial_update *u, in
 /* ------------------------------------------------------------ trial reads */
 
 typedef struct read_ctx {
-    int64_t study_id, after;
-    const char *ids; /* "{1,2,3}" */
-    loupe__rec_vec recs; /* built here, handed to the caller after the commit */
+    int64_t after;
+    const char *ids;  /* "{1,2,3}" */
+    loupe__rec_read b; /* built here, handed to the caller after the commit */
 } read_ctx;
 
 static int read_trial_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
-        const char *state_text = loupe__pg_text(r, i, 2);
-        int state = loupe__parse_state(state_text);
-        if (state < 0)
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trials row trial_id=%lld in %s has the unknown state '%.40s' "
-                                "(Optuna writes RUNNING, COMPLETE, PRUNED, FAIL or WAITING)",
-                                (long long)tid, s->where, state_text ? state_text : "NULL");
-        if (loupe__pg_is_null(r, i, 1))
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trials row trial_id=%lld in %s has no number", (long long)tid,
-                                s->where);
-        loupe__trial_rec *rec = loupe__trial_rec_new();
-        if (!rec) return oom(s);
-        rec->t.trial_id = tid;
-        rec->t.number = loupe__pg_int(r, i, 1);
-        rec->t.study_id = c->study_id;
-        rec->t.state = (loupe_trial_state)state;
-        int rc;
+        loupe__trial_rec *rec;
+        int rc = loupe__rec_read_trial(&c->b, tid, !loupe__pg_is_null(r, i, 1),
+                                       loupe__pg_int(r, i, 1), loupe__pg_text(r, i, 2), &rec);
+        if (rc) return rc;
         if ((rc = column_datetime(s, r, i, 3, tid, "datetime_start", &rec->t.datetime_start_us)) ||
             (rc = column_datetime(s, r, i, 4, tid, "datetime_complete",
                                   &rec->t.datetime_complete_us))) {
             loupe__trial_rec_release(rec);
             return rc;
         }
-        if (loupe__rec_vec_push(&c->recs, rec)) {
-            loupe__trial_rec_release(rec);
-            return oom(s);
-        }
+        if ((rc = loupe__rec_read_push(&c->b, rec))) return rc;
     }
     return LOUPE_OK;
 }
 
-static int read_param_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
-    loupe__dist_memo memo;
-    memset(&memo, 0, sizeof memo);
-    size_t pos = 0;
+/* Hands each row of a child-table read to one loupe__rec_read_* call. */
+static int read_child_rows(read_ctx *c, const PGresult *r, int kind) {
     int rc = LOUPE_OK;
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!rec) continue;
-        const char *name = loupe__pg_text(r, i, 1);
-        if (!name) name = "";
-        if (loupe__pg_is_null(r, i, 2)) {
-            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                              "param '%s' of trial_id %lld in %s has no value", name,
-                              (long long)tid, s->where);
+        switch (kind) {
+        case 0:
+            rc = loupe__rec_read_param(&c->b, tid, loupe__pg_text(r, i, 1),
+                                       !loupe__pg_is_null(r, i, 2), loupe__pg_double(r, i, 2),
+                                       loupe__pg_text(r, i, 3));
             break;
+        case 1:
+            rc = loupe__rec_read_value(&c->b, tid, loupe__pg_int(r, i, 1), loupe__pg_text(r, i, 3),
+                                       loupe__pg_is_null(r, i, 2), loupe__pg_double(r, i, 2));
+            break;
+        case 2:
+            rc = loupe__rec_read_intermediate(&c->b, tid, loupe__pg_int(r, i, 1),
+                                              loupe__pg_text(r, i, 3), loupe__pg_is_null(r, i, 2),
+                                              loupe__pg_double(r, i, 2));
+            break;
+        default:
+            rc = loupe__rec_read_attr(&c->b, kind == 4, tid, loupe__pg_text(r, i, 1),
+                                      loupe__pg_text(r, i, 2));
         }
-        const loupe_distribution *d = NULL;
-        if ((rc = loupe__dist_memo_get(&s->base, &memo, loupe__pg_text(r, i, 3), tid, name, s->where, &d))) break;
-        if (loupe__trial_rec_add_param(rec, name, loupe__pg_double(r, i, 2), d)) rc = oom(s);
     }
-    loupe__dist_memo_free(&memo);
     return rc;
 }
 
 static int read_body(pg_storage *s, void *vctx) {
     read_ctx *c = vctx;
-    loupe__rec_vec_clear(&c->recs);
-    int rc = study_exists(s, c->study_id, 0);
+    loupe__rec_read_reset(&c->b);
+    int rc = study_exists(s, c->b.study_id, 0);
     if (rc) return rc;
     loupe__pgp p;
     loupe__pgp_init(&p);
-    loupe__pgp_int(&p, c->study_id);
+    loupe__pgp_int(&p, c->b.study_id);
     loupe__pgp_int(&p, c->after);
     loupe__pgp_text(&p, c->ids);
     PGresult *r;
@@ -907,68 +871,19 @@ static int read_body(pg_storage *s, void *vctx) {
     if ((rc = run(s, ST_READ_TRIALS, &p, &r, "reading trials"))) return rc;
     rc = read_trial_rows(s, c, r);
     PQclear(r);
-    if (rc || c->recs.len == 0) return rc;
+    if (rc || c->b.recs.len == 0) return rc;
 
-    if ((rc = run(s, ST_READ_PARAMS, &p, &r, "reading params"))) return rc;
-    rc = read_param_rows(s, c, r);
-    PQclear(r);
-    if (rc) return rc;
-
-    size_t pos = 0;
-    if ((rc = run(s, ST_READ_VALUES, &p, &r, "reading trial values"))) return rc;
-    for (int i = 0; !rc && i < PQntuples(r); i++) {
-        int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!rec) continue;
-        int64_t objective = loupe__pg_int(r, i, 1);
-        double v;
-        if (objective < 0 || objective > 100000 || column_value(r, i, 2, 3, 0, &v))
-            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                              "trial_values row of trial_id %lld (objective %lld) in %s is not "
-                              "in Optuna's form (value_type FINITE with a value, or INF_POS / "
-                              "INF_NEG with NULL)",
-                              (long long)tid, (long long)objective, s->where);
-        else if (loupe__trial_rec_set_value(rec, (size_t)objective, v))
-            rc = oom(s);
-    }
-    PQclear(r);
-    if (rc) return rc;
-
-    pos = 0;
-    if ((rc = run(s, ST_READ_INTER, &p, &r, "reading intermediate values"))) return rc;
-    for (int i = 0; !rc && i < PQntuples(r); i++) {
-        int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!rec) continue;
-        double v;
-        if (column_value(r, i, 2, 3, 1, &v))
-            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                              "trial_intermediate_values row of trial_id %lld (step %lld) in %s "
-                              "is not in Optuna's form (type FINITE with a value, or INF_POS / "
-                              "INF_NEG / NAN with NULL)",
-                              (long long)tid, (long long)loupe__pg_int(r, i, 1), s->where);
-        else if (loupe__trial_rec_put_intermediate(rec, loupe__pg_int(r, i, 1), v))
-            rc = oom(s);
-    }
-    PQclear(r);
-    if (rc) return rc;
-
-    for (int sys = 0; sys < 2; sys++) {
-        pos = 0;
-        if ((rc = run(s, sys ? ST_READ_SATTRS : ST_READ_UATTRS, &p, &r,
-                      "reading trial attributes")))
-            return rc;
-        for (int i = 0; !rc && i < PQntuples(r); i++) {
-            loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, loupe__pg_int(r, i, 0));
-            if (!rec) continue;
-            const char *key = loupe__pg_text(r, i, 1);
-            const char *json = loupe__pg_text(r, i, 2);
-            if (!key) key = "";
-            if (!json) json = "null";
-            if (sys ? loupe__trial_rec_add_system_attr(rec, key, json)
-                    : loupe__trial_rec_add_user_attr(rec, key, json))
-                rc = oom(s);
-        }
+    static const struct {
+        int id;
+        const char *what;
+    } children[] = {{ST_READ_PARAMS, "reading params"},
+                    {ST_READ_VALUES, "reading trial values"},
+                    {ST_READ_INTER, "reading intermediate values"},
+                    {ST_READ_UATTRS, "reading trial attributes"},
+                    {ST_READ_SATTRS, "reading trial attributes"}};
+    for (int k = 0; k < 5; k++) {
+        if ((rc = run(s, children[k].id, &p, &r, children[k].what))) return rc;
+        rc = read_child_rows(c, r, k);
         PQclear(r);
         if (rc) return rc;
     }
@@ -990,22 +905,15 @@ static int pg_read_trials(loupe_storage *base, int64_t study_id, int64_t after_t
     }
     read_ctx c;
     memset(&c, 0, sizeof c);
-    c.study_id = study_id;
+    c.b.s = base;
+    c.b.where = s->where;
+    c.b.memo_where = s->where;
+    c.b.study_id = study_id;
     c.after = after_trial_id;
     c.ids = b.data;
     int rc = loupe__pg_run_tx(s, 0, read_body, &c);
     loupe__buf_free(&b);
-    size_t i = 0;
-    for (; !rc && i < c.recs.len; i++) {
-        if (loupe__rec_vec_push(out, c.recs.items[i])) {
-            rc = oom(s);
-            break;
-        }
-    }
-    /* the references moved into out stay; the rest are released */
-    for (size_t j = i; j < c.recs.len; j++) loupe__trial_rec_release(c.recs.items[j]);
-    free(c.recs.items);
-    return rc;
+    return loupe__rec_read_finish(&c.b, rc, out);
 }
 
 typedef struct trial_study_ctx {
@@ -1038,15 +946,7 @@ static int pg_read_trial(loupe_storage *base, int64_t trial_id, loupe__trial_rec
     loupe__rec_vec v;
     memset(&v, 0, sizeof v);
     rc = pg_read_trials(base, c.study_id, INT64_MAX, 1, &trial_id, &v);
-    if (!rc && v.len == 0)
-        rc = loupe__error(base, LOUPE_ENOTFOUND, "No trial with id %lld", (long long)trial_id);
-    if (!rc) {
-        *out = v.items[0];
-        v.items[0] = NULL;
-        v.len = 0;
-    }
-    loupe__rec_vec_free(&v);
-    return rc;
+    return loupe__rec_read_one(base, rc, &v, trial_id, out);
 }
 
 typedef struct by_number_ctx {

@@ -287,6 +287,154 @@ loupe__trial_rec *loupe__rec_seek(const loupe__rec_vec *recs, size_t *pos, int64
     return *pos < recs->len && recs->items[*pos]->t.trial_id == trial_id ? recs->items[*pos] : NULL;
 }
 
+const char *loupe__value_type(double v, int allow_nan, int *value_null) {
+    *value_null = (isnan(v) && allow_nan) || isinf(v);
+    if (!*value_null) return "FINITE";
+    return isnan(v) ? "NAN" : v > 0 ? "INF_POS" : "INF_NEG";
+}
+
+int loupe__value_read(const char *type, int value_null, double raw, int allow_nan, double *out) {
+    if (!type) return -1;
+    if (strcmp(type, "FINITE") == 0) {
+        if (value_null) return -1;
+        *out = raw;
+        return 0;
+    }
+    if (!value_null) return -1;
+    if (strcmp(type, "INF_POS") == 0)
+        *out = INFINITY;
+    else if (strcmp(type, "INF_NEG") == 0)
+        *out = -INFINITY;
+    else if (allow_nan && strcmp(type, "NAN") == 0)
+        *out = NAN;
+    else
+        return -1;
+    return 0;
+}
+
+void loupe__rec_read_reset(loupe__rec_read *b) {
+    loupe__rec_vec_clear(&b->recs);
+    loupe__dist_memo_free(&b->memo);
+    memset(b->pos, 0, sizeof b->pos);
+}
+
+int loupe__rec_read_trial(loupe__rec_read *b, int64_t trial_id, int has_number, int64_t number,
+                          const char *state_text, loupe__trial_rec **out) {
+    *out = NULL;
+    int state = loupe__parse_state(state_text);
+    if (state < 0)
+        return loupe__error(b->s, LOUPE_ECORRUPT,
+                            "trials row trial_id=%lld in %s has the unknown state '%.40s' "
+                            "(Optuna writes RUNNING, COMPLETE, PRUNED, FAIL or WAITING)",
+                            (long long)trial_id, b->where, state_text ? state_text : "NULL");
+    if (!has_number)
+        return loupe__error(b->s, LOUPE_ECORRUPT, "trials row trial_id=%lld in %s has no number",
+                            (long long)trial_id, b->where);
+    loupe__trial_rec *r = loupe__trial_rec_new();
+    if (!r) return loupe__error(b->s, LOUPE_ENOMEM, "out of memory");
+    r->t.trial_id = trial_id;
+    r->t.number = number;
+    r->t.study_id = b->study_id;
+    r->t.state = (loupe_trial_state)state;
+    *out = r;
+    return LOUPE_OK;
+}
+
+int loupe__rec_read_push(loupe__rec_read *b, loupe__trial_rec *rec) {
+    if (!loupe__rec_vec_push(&b->recs, rec)) return LOUPE_OK;
+    loupe__trial_rec_release(rec);
+    return loupe__error(b->s, LOUPE_ENOMEM, "out of memory");
+}
+
+int loupe__rec_read_param(loupe__rec_read *b, int64_t trial_id, const char *name, int has_value,
+                          double value, const char *dist_json) {
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[0], trial_id);
+    if (!r) return LOUPE_OK;
+    if (!name) name = "";
+    if (!has_value)
+        return loupe__error(b->s, LOUPE_ECORRUPT, "param '%s' of trial_id %lld in %s has no value",
+                            name, (long long)trial_id, b->where);
+    const loupe_distribution *d = NULL;
+    int rc = loupe__dist_memo_get(b->s, &b->memo, dist_json, trial_id, name, b->memo_where, &d);
+    if (rc) return rc;
+    if (loupe__trial_rec_add_param(r, name, value, d))
+        return loupe__error(b->s, LOUPE_ENOMEM, "out of memory");
+    return LOUPE_OK;
+}
+
+int loupe__rec_read_value(loupe__rec_read *b, int64_t trial_id, int64_t objective,
+                          const char *type, int value_null, double raw) {
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[1], trial_id);
+    if (!r) return LOUPE_OK;
+    double v;
+    if (objective < 0 || objective > 100000 || loupe__value_read(type, value_null, raw, 0, &v))
+        return loupe__error(b->s, LOUPE_ECORRUPT,
+                            "trial_values row of trial_id %lld (objective %lld) in %s is not in "
+                            "Optuna's form (value_type FINITE with a value, or INF_POS / INF_NEG "
+                            "with NULL)",
+                            (long long)trial_id, (long long)objective, b->where);
+    if (loupe__trial_rec_set_value(r, (size_t)objective, v))
+        return loupe__error(b->s, LOUPE_ENOMEM, "out of memory");
+    return LOUPE_OK;
+}
+
+int loupe__rec_read_intermediate(loupe__rec_read *b, int64_t trial_id, int64_t step,
+                                 const char *type, int value_null, double raw) {
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[2], trial_id);
+    if (!r) return LOUPE_OK;
+    double v;
+    if (loupe__value_read(type, value_null, raw, 1, &v))
+        return loupe__error(b->s, LOUPE_ECORRUPT,
+                            "trial_intermediate_values row of trial_id %lld (step %lld) in %s is "
+                            "not in Optuna's form (type FINITE with a value, or INF_POS / INF_NEG "
+                            "/ NAN with NULL)",
+                            (long long)trial_id, (long long)step, b->where);
+    if (loupe__trial_rec_put_intermediate(r, step, v))
+        return loupe__error(b->s, LOUPE_ENOMEM, "out of memory");
+    return LOUPE_OK;
+}
+
+int loupe__rec_read_attr(loupe__rec_read *b, int system, int64_t trial_id, const char *key,
+                         const char *json) {
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[system ? 4 : 3], trial_id);
+    if (!r) return LOUPE_OK;
+    if (!key) key = "";
+    if (!json) json = "null";
+    if (system ? loupe__trial_rec_add_system_attr(r, key, json)
+               : loupe__trial_rec_add_user_attr(r, key, json))
+        return loupe__error(b->s, LOUPE_ENOMEM, "out of memory");
+    return LOUPE_OK;
+}
+
+int loupe__rec_read_finish(loupe__rec_read *b, int rc, loupe__rec_vec *out) {
+    size_t i = 0;
+    for (; !rc && i < b->recs.len; i++) {
+        if (loupe__rec_vec_push(out, b->recs.items[i])) {
+            rc = loupe__error(b->s, LOUPE_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    /* the references moved into out stay; the rest are released */
+    for (size_t j = i; j < b->recs.len; j++) loupe__trial_rec_release(b->recs.items[j]);
+    free(b->recs.items);
+    memset(&b->recs, 0, sizeof b->recs);
+    loupe__dist_memo_free(&b->memo);
+    return rc;
+}
+
+int loupe__rec_read_one(loupe_storage *s, int rc, loupe__rec_vec *v, int64_t trial_id,
+                        loupe__trial_rec **out) {
+    if (!rc && v->len == 0)
+        rc = loupe__error(s, LOUPE_ENOTFOUND, "No trial with id %lld", (long long)trial_id);
+    if (!rc) {
+        *out = v->items[0];
+        v->items[0] = NULL;
+        v->len = 0;
+    }
+    loupe__rec_vec_free(v);
+    return rc;
+}
+
 /* ------------------------------------------------------------ enum texts and study records */
 
 const char *const loupe__state_names[5] = {"RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"};

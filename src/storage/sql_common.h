@@ -139,4 +139,57 @@ void loupe__dist_cache_free(loupe__dist_cache *c);
  * the record of trial_id and returns it; NULL if the read holds no such trial. */
 loupe__trial_rec *loupe__rec_seek(const loupe__rec_vec *recs, size_t *pos, int64_t trial_id);
 
+/* Optuna's stored form of a float (value, value_type): the type text, and
+ * *value_null = 1 when the value column holds NULL (inf; NaN when allow_nan). */
+const char *loupe__value_type(double v, int allow_nan, int *value_null);
+/* Reads a stored (value, value_type) pair back (raw: the value column, read
+ * only when not NULL); -1 when the pair is not in Optuna's form. */
+int loupe__value_read(const char *type, int value_null, double raw, int allow_nan, double *out);
+
+/* The trial records of one read_trials transaction, assembled from its rows:
+ * first each trials row (loupe__rec_read_trial, the storage's datetimes, then
+ * loupe__rec_read_push), then the rows of each child table in trial_id order.
+ * The storage runs the SELECTs and reads the columns; the checks, the
+ * messages and the record building are here. Zero it and set s, where,
+ * memo_where and study_id; the records stay owned here until
+ * loupe__rec_read_finish moves them out. */
+typedef struct loupe__rec_read {
+    loupe_storage *s;
+    const char *where;      /* names the database in messages ("'file'" or "database 'x' at h") */
+    const char *memo_where; /* the same for the distribution memo's messages */
+    int64_t study_id;
+    loupe__rec_vec recs;
+    loupe__dist_memo memo;
+    size_t pos[5]; /* loupe__rec_seek position per child table */
+} loupe__rec_read;
+
+/* Drops what a rolled-back attempt built (a retried transaction starts over). */
+void loupe__rec_read_reset(loupe__rec_read *b);
+/* Checks one trials row (state, number) and makes its record (*out, owned by
+ * the caller until pushed); LOUPE_ECORRUPT or LOUPE_ENOMEM with the message. */
+int loupe__rec_read_trial(loupe__rec_read *b, int64_t trial_id, int has_number, int64_t number,
+                          const char *state_text, loupe__trial_rec **out);
+/* Appends the record (takes the reference; released when out of memory). */
+int loupe__rec_read_push(loupe__rec_read *b, loupe__trial_rec *rec);
+/* One trial_params row. */
+int loupe__rec_read_param(loupe__rec_read *b, int64_t trial_id, const char *name, int has_value,
+                          double value, const char *dist_json);
+/* One trial_values row (value_null / raw: the value column, as loupe__value_read). */
+int loupe__rec_read_value(loupe__rec_read *b, int64_t trial_id, int64_t objective,
+                          const char *type, int value_null, double raw);
+/* One trial_intermediate_values row. */
+int loupe__rec_read_intermediate(loupe__rec_read *b, int64_t trial_id, int64_t step,
+                                 const char *type, int value_null, double raw);
+/* One trial user (system 0) or system attribute row. */
+int loupe__rec_read_attr(loupe__rec_read *b, int system, int64_t trial_id, const char *key,
+                         const char *json);
+/* With rc LOUPE_OK, moves the records into out (by ascending trial_id);
+ * otherwise, or when out of memory, releases what was not moved. Frees the
+ * rest of b either way and returns the resulting code. */
+int loupe__rec_read_finish(loupe__rec_read *b, int rc, loupe__rec_vec *out);
+/* The one record of a read_trial (moved into *out from v, which is freed), or
+ * LOUPE_ENOTFOUND when the read found no trial_id. */
+int loupe__rec_read_one(loupe_storage *s, int rc, loupe__rec_vec *v, int64_t trial_id,
+                        loupe__trial_rec **out);
+
 #endif

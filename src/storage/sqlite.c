@@ -241,6 +241,7 @@ typedef struct sq_storage {
     loupe_storage base; /* first: the handle casts both ways */
     sqlite3 *db;
     char *path;
+    char *qpath; /* 'path', as the trial reads' messages name the file */
     int busy_ms;
     unsigned seed;        /* backoff jitter */
     uint64_t own_commits; /* this handle's write commits, for data_version */
@@ -346,38 +347,13 @@ static int run_tx(sq_storage *s, int write, tx_body body, void *ctx) {
 
 /* Optuna's stored forms of a float: (value, type) with NULL for inf and NaN. */
 static void bind_value(sqlite3_stmt *st, int vi, int ti, double v, int allow_nan) {
-    if (isnan(v) && allow_nan) {
+    int null;
+    const char *type = loupe__value_type(v, allow_nan, &null);
+    if (null)
         sqlite3_bind_null(st, vi);
-        sqlite3_bind_text(st, ti, "NAN", -1, SQLITE_STATIC);
-    } else if (isinf(v)) {
-        sqlite3_bind_null(st, vi);
-        sqlite3_bind_text(st, ti, v > 0 ? "INF_POS" : "INF_NEG", -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_double(st, vi, v);
-        sqlite3_bind_text(st, ti, "FINITE", -1, SQLITE_STATIC);
-    }
-}
-
-/* Reads (value column, type column) back; -1 when the pair is not Optuna's. */
-static int column_value(sqlite3_stmt *st, int vi, int ti, int allow_nan, double *out) {
-    const char *type = (const char *)sqlite3_column_text(st, ti);
-    int null = sqlite3_column_type(st, vi) == SQLITE_NULL;
-    if (!type) return -1;
-    if (strcmp(type, "FINITE") == 0) {
-        if (null) return -1;
-        *out = sqlite3_column_double(st, vi);
-        return 0;
-    }
-    if (!null) return -1;
-    if (strcmp(type, "INF_POS") == 0)
-        *out = INFINITY;
-    else if (strcmp(type, "INF_NEG") == 0)
-        *out = -INFINITY;
-    else if (allow_nan && strcmp(type, "NAN") == 0)
-        *out = NAN;
     else
-        return -1;
-    return 0;
+        sqlite3_bind_double(st, vi, v);
+    sqlite3_bind_text(st, ti, type, -1, SQLITE_STATIC);
 }
 
 /* Reads a DATETIME column: -1 for NULL, ECORRUPT on text SQLAlchemy would not write. */
@@ -978,16 +954,52 @@ static int sq_update_trial(loupe_storage *base, const loupe__trial_update *u, in
 /* ------------------------------------------------------------ trial reads */
 
 typedef struct read_ctx {
-    int64_t study_id, after;
+    int64_t after;
     size_t n_ids;
     const int64_t *ids;
-    loupe__rec_vec recs; /* built here, handed to the caller after the commit */
+    loupe__rec_read b; /* built here, handed to the caller after the commit */
 } read_ctx;
+
+/* Steps a child-table read, handing each row to one loupe__rec_read_* call. */
+static int read_rows(sq_storage *s, read_ctx *c, int id, const char *what, int kind) {
+    sqlite3_stmt *st = NULL;
+    int rc = get_st(s, id, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->b.study_id);
+    sqlite3_bind_int64(st, 2, c->after);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t tid = sqlite3_column_int64(st, 0);
+        int null2 = sqlite3_column_type(st, 2) == SQLITE_NULL;
+        switch (kind) {
+        case 0:
+            rc = loupe__rec_read_param(&c->b, tid, (const char *)sqlite3_column_text(st, 1), !null2,
+                                       sqlite3_column_double(st, 2),
+                                       (const char *)sqlite3_column_text(st, 3));
+            break;
+        case 1:
+        case 2: {
+            const char *type = (const char *)sqlite3_column_text(st, 3);
+            double raw = null2 ? 0 : sqlite3_column_double(st, 2);
+            rc = kind == 1 ? loupe__rec_read_value(&c->b, tid, sqlite3_column_int64(st, 1), type,
+                                                   null2, raw)
+                           : loupe__rec_read_intermediate(&c->b, tid, sqlite3_column_int64(st, 1),
+                                                          type, null2, raw);
+            break;
+        }
+        default:
+            rc = loupe__rec_read_attr(&c->b, kind == 4, tid, (const char *)sqlite3_column_text(st, 1),
+                                      (const char *)sqlite3_column_text(st, 2));
+        }
+    }
+    if (rc) return rc;
+    return step == SQLITE_DONE ? LOUPE_OK : fail(s, step, what);
+}
 
 static int read_body(sq_storage *s, void *vctx) {
     read_ctx *c = vctx;
-    loupe__rec_vec_clear(&c->recs);
-    int rc = study_exists(s, c->study_id);
+    loupe__rec_read_reset(&c->b);
+    int rc = study_exists(s, c->b.study_id);
     if (rc) return rc;
     sqlite3_stmt *st = NULL;
     int with_ids = c->n_ids > 0;
@@ -1005,135 +1017,38 @@ static int read_body(sq_storage *s, void *vctx) {
     int base = with_ids ? ST_READ_TRIALS_IDS : ST_READ_TRIALS;
     int step;
 
-    /* trials */
     if ((rc = get_st(s, base, &st))) return rc;
-    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_int64(st, 1, c->b.study_id);
     sqlite3_bind_int64(st, 2, c->after);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t tid = sqlite3_column_int64(st, 0);
-        const char *state_text = (const char *)sqlite3_column_text(st, 2);
-        int state = loupe__parse_state(state_text);
-        if (state < 0)
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trials row trial_id=%lld in '%s' has the unknown state '%.40s' "
-                                "(Optuna writes RUNNING, COMPLETE, PRUNED, FAIL or WAITING)",
-                                (long long)tid, s->path, state_text ? state_text : "NULL");
-        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trials row trial_id=%lld in '%s' has no number", (long long)tid,
-                                s->path);
-        loupe__trial_rec *r = loupe__trial_rec_new();
-        if (!r) return oom(s);
-        r->t.trial_id = tid;
-        r->t.number = sqlite3_column_int64(st, 1);
-        r->t.study_id = c->study_id;
-        r->t.state = (loupe_trial_state)state;
+        loupe__trial_rec *r;
+        if ((rc = loupe__rec_read_trial(&c->b, tid, sqlite3_column_type(st, 1) != SQLITE_NULL,
+                                        sqlite3_column_int64(st, 1),
+                                        (const char *)sqlite3_column_text(st, 2), &r)))
+            return rc;
         if ((rc = column_datetime(s, st, 3, tid, "datetime_start", &r->t.datetime_start_us)) ||
             (rc =
                  column_datetime(s, st, 4, tid, "datetime_complete", &r->t.datetime_complete_us))) {
             loupe__trial_rec_release(r);
             return rc;
         }
-        if (loupe__rec_vec_push(&c->recs, r)) {
-            loupe__trial_rec_release(r);
-            return oom(s);
-        }
+        if ((rc = loupe__rec_read_push(&c->b, r))) return rc;
     }
     if (step != SQLITE_DONE) return fail(s, step, "reading trials");
-    if (c->recs.len == 0) return LOUPE_OK;
+    if (c->b.recs.len == 0) return LOUPE_OK;
 
-    /* params */
-    loupe__dist_memo memo;
-    memset(&memo, 0, sizeof memo);
-    size_t pos = 0;
-    if ((rc = get_st(s, base + (ST_READ_PARAMS - ST_READ_TRIALS), &st))) return rc;
-    sqlite3_bind_int64(st, 1, c->study_id);
-    sqlite3_bind_int64(st, 2, c->after);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t tid = sqlite3_column_int64(st, 0);
-        loupe__trial_rec *r = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!r) continue;
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        if (!name) name = "";
-        if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
-            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                              "param '%s' of trial_id %lld in '%s' has no value", name,
-                              (long long)tid, s->path);
-            break;
-        }
-        const loupe_distribution *d = NULL;
-        if ((rc = loupe__dist_memo_get(&s->base, &memo, (const char *)sqlite3_column_text(st, 3), tid, name, s->path, &d)))
-            break;
-        if (loupe__trial_rec_add_param(r, name, sqlite3_column_double(st, 2), d)) {
-            rc = oom(s);
-            break;
-        }
-    }
-    loupe__dist_memo_free(&memo);
-    if (rc) return rc;
-    if (step != SQLITE_DONE) return fail(s, step, "reading params");
-
-    /* values */
-    pos = 0;
-    if ((rc = get_st(s, base + (ST_READ_VALUES - ST_READ_TRIALS), &st))) return rc;
-    sqlite3_bind_int64(st, 1, c->study_id);
-    sqlite3_bind_int64(st, 2, c->after);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t tid = sqlite3_column_int64(st, 0);
-        loupe__trial_rec *r = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!r) continue;
-        int64_t objective = sqlite3_column_int64(st, 1);
-        double v;
-        if (objective < 0 || objective > 100000 || column_value(st, 2, 3, 0, &v))
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trial_values row of trial_id %lld (objective %lld) in '%s' is not "
-                                "in Optuna's form (value_type FINITE with a value, or INF_POS / "
-                                "INF_NEG with NULL)",
-                                (long long)tid, (long long)objective, s->path);
-        if (loupe__trial_rec_set_value(r, (size_t)objective, v)) return oom(s);
-    }
-    if (step != SQLITE_DONE) return fail(s, step, "reading trial values");
-
-    /* intermediate values */
-    pos = 0;
-    if ((rc = get_st(s, base + (ST_READ_INTER - ST_READ_TRIALS), &st))) return rc;
-    sqlite3_bind_int64(st, 1, c->study_id);
-    sqlite3_bind_int64(st, 2, c->after);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t tid = sqlite3_column_int64(st, 0);
-        loupe__trial_rec *r = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!r) continue;
-        double v;
-        if (column_value(st, 2, 3, 1, &v))
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trial_intermediate_values row of trial_id %lld (step %lld) in "
-                                "'%s' is not in Optuna's form (type FINITE with a value, or "
-                                "INF_POS / INF_NEG / NAN with NULL)",
-                                (long long)tid, (long long)sqlite3_column_int64(st, 1), s->path);
-        if (loupe__trial_rec_put_intermediate(r, sqlite3_column_int64(st, 1), v)) return oom(s);
-    }
-    if (step != SQLITE_DONE) return fail(s, step, "reading intermediate values");
-
-    /* attributes */
-    for (int sys = 0; sys < 2; sys++) {
-        pos = 0;
-        int id = base + ((sys ? ST_READ_SATTRS : ST_READ_UATTRS) - ST_READ_TRIALS);
-        if ((rc = get_st(s, id, &st))) return rc;
-        sqlite3_bind_int64(st, 1, c->study_id);
-        sqlite3_bind_int64(st, 2, c->after);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            loupe__trial_rec *r = loupe__rec_seek(&c->recs, &pos, sqlite3_column_int64(st, 0));
-            if (!r) continue;
-            const char *key = (const char *)sqlite3_column_text(st, 1);
-            const char *json = (const char *)sqlite3_column_text(st, 2);
-            if (!key) key = "";
-            if (!json) json = "null";
-            if (sys ? loupe__trial_rec_add_system_attr(r, key, json)
-                    : loupe__trial_rec_add_user_attr(r, key, json))
-                return oom(s);
-        }
-        if (step != SQLITE_DONE) return fail(s, step, "reading trial attributes");
-    }
+    static const struct {
+        int id;
+        const char *what;
+    } children[] = {{ST_READ_PARAMS, "reading params"},
+                    {ST_READ_VALUES, "reading trial values"},
+                    {ST_READ_INTER, "reading intermediate values"},
+                    {ST_READ_UATTRS, "reading trial attributes"},
+                    {ST_READ_SATTRS, "reading trial attributes"}};
+    for (int k = 0; k < 5; k++)
+        if ((rc = read_rows(s, c, base + (children[k].id - ST_READ_TRIALS), children[k].what, k)))
+            return rc;
     return LOUPE_OK;
 }
 
@@ -1141,25 +1056,16 @@ static int sq_read_trials(loupe_storage *base, int64_t study_id, int64_t after_t
                           size_t n_ids, const int64_t *ids, loupe__rec_vec *out) {
     sq_storage *s = SQ(base);
     if (n_ids && !ids) return loupe__error(base, LOUPE_EINVAL, "ids array is NULL");
-    int rc;
     read_ctx c;
     memset(&c, 0, sizeof c);
-    c.study_id = study_id;
+    c.b.s = base;
+    c.b.where = s->qpath;
+    c.b.memo_where = s->path;
+    c.b.study_id = study_id;
     c.after = after_trial_id;
     c.n_ids = n_ids;
     c.ids = ids;
-    rc = run_tx(s, 0, read_body, &c);
-    size_t i = 0;
-    for (; !rc && i < c.recs.len; i++) {
-        if (loupe__rec_vec_push(out, c.recs.items[i])) {
-            rc = oom(s);
-            break;
-        }
-    }
-    /* the references moved into out stay; the rest are released */
-    for (size_t j = i; j < c.recs.len; j++) loupe__trial_rec_release(c.recs.items[j]);
-    free(c.recs.items);
-    return rc;
+    return loupe__rec_read_finish(&c.b, run_tx(s, 0, read_body, &c), out);
 }
 
 typedef struct trial_study_ctx {
@@ -1191,15 +1097,7 @@ static int sq_read_trial(loupe_storage *base, int64_t trial_id, loupe__trial_rec
     loupe__rec_vec v;
     memset(&v, 0, sizeof v);
     rc = sq_read_trials(base, c.study_id, INT64_MAX, 1, &trial_id, &v);
-    if (!rc && v.len == 0)
-        rc = loupe__error(base, LOUPE_ENOTFOUND, "No trial with id %lld", (long long)trial_id);
-    if (!rc) {
-        *out = v.items[0];
-        v.items[0] = NULL;
-        v.len = 0;
-    }
-    loupe__rec_vec_free(&v);
-    return rc;
+    return loupe__rec_read_one(base, rc, &v, trial_id, out);
 }
 
 typedef struct by_number_ctx {
@@ -1254,6 +1152,7 @@ static void sq_close(loupe_storage *base) {
     sqlite3_close_v2(s->db);
     loupe__dist_cache_free(&s->dists);
     free(s->path);
+    free(s->qpath);
     free(s);
 }
 
@@ -1344,6 +1243,9 @@ static int open_file(sq_storage *s, const char *path, unsigned flags) {
     s->seed = (unsigned)getpid() ^ (unsigned)loupe__now_us();
     if (!path || !*path) return loupe__error(&s->base, LOUPE_EINVAL, "No SQLite file path given.");
     if (!(s->path = strdup(path))) return oom(s);
+    size_t qlen = strlen(path) + 3;
+    if (!(s->qpath = malloc(qlen))) return oom(s);
+    snprintf(s->qpath, qlen, "'%s'", path);
 
     struct stat sb;
     int rc;
