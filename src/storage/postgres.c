@@ -587,16 +587,11 @@ static int params_compatible(pg_storage *s, int64_t study_id, int64_t trial_id, 
         if (rc) return rc;
         int exists = PQntuples(r) > 0;
         PQclear(r);
-        if (exists)
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "Trial#%lld already has a param named '%s'; a param is set once "
-                                "per trial (suggest it again to read the stored value).",
-                                (long long)number, params[i].name);
+        if (exists) return loupe__param_taken(&s->base, number, params[i].name);
         const loupe_distribution *first;
-        if ((rc = first_distribution(s, study_id, params[i].name, &first))) return rc;
-        char err[512];
-        if (first && loupe__distribution_compatible(first, &params[i].dist, err, sizeof err))
-            return loupe__error(&s->base, LOUPE_EINCOMPAT, "Param '%s': %s", params[i].name, err);
+        if ((rc = first_distribution(s, study_id, params[i].name, &first)) ||
+            (rc = loupe__param_compatible(&s->base, &params[i], first)))
+            return rc;
     }
     return LOUPE_OK;
 }
@@ -754,33 +749,23 @@ static int update_body(pg_storage *s, void *vctx) {
                             (long long)u->trial_id);
     }
     int64_t number = loupe__pg_int(r, 0, 0);
-    int state = loupe__parse_state(loupe__pg_text(r, 0, 1));
     int64_t study_id = loupe__pg_int(r, 0, 2);
-    if (state < 0) {
-        rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                          "trials row trial_id=%lld in %s has the unknown state '%.40s'",
-                          (long long)u->trial_id, s->where,
-                          loupe__pg_text(r, 0, 1) ? loupe__pg_text(r, 0, 1) : "NULL");
-        PQclear(r);
-        return rc;
-    }
+    int state;
+    rc = loupe__check_updatable(&s->base, s->where, u->trial_id, number, loupe__pg_text(r, 0, 1),
+                                &state);
     PQclear(r);
-    if (loupe_trial_state_is_finished(state))
-        return loupe__error(&s->base, LOUPE_EFINISHED,
-                            "Trial#%lld has already finished and can not be updated.",
-                            (long long)number);
+    if (rc) return rc;
     if ((rc = params_compatible(s, study_id, u->trial_id, number, u->n_params, u->params)))
         return rc;
     if ((rc = write_children(s, u->trial_id, u->n_params, u->params, u->n_user_attrs, u->user_attrs,
                              u->n_system_attrs, u->system_attrs, u->n_intermediate, u->intermediate,
                              u->set_state ? u->n_values : 0, u->values)))
         return rc;
-    if (!u->set_state) return LOUPE_OK;
-    /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
-    if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
-    int id = u->state == LOUPE_RUNNING                 ? ST_TRIAL_SET_STATE_START
-             : loupe_trial_state_is_finished(u->state) ? ST_TRIAL_SET_STATE_COMPLETE
-                                                       : ST_TRIAL_SET_STATE;
+    int kind = u->set_state ? loupe__state_change_kind(u, state) : -1;
+    if (kind < 0) return LOUPE_OK;
+    int id = kind == 1 ? ST_TRIAL_SET_STATE_START
+             : kind == 2 ? ST_TRIAL_SET_STATE_COMPLETE
+                         : ST_TRIAL_SET_STATE;
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, u->trial_id);
     loupe__pgp_text(&p, loupe__state_names[u->state]);

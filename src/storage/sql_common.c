@@ -287,6 +287,40 @@ loupe__trial_rec *loupe__rec_seek(const loupe__rec_vec *recs, size_t *pos, int64
     return *pos < recs->len && recs->items[*pos]->t.trial_id == trial_id ? recs->items[*pos] : NULL;
 }
 
+int loupe__check_updatable(loupe_storage *s, const char *where, int64_t trial_id, int64_t number,
+                           const char *state_text, int *state) {
+    *state = loupe__parse_state(state_text);
+    if (*state < 0)
+        return loupe__error(s, LOUPE_ECORRUPT,
+                            "trials row trial_id=%lld in %s has the unknown state '%.40s'",
+                            (long long)trial_id, where, state_text ? state_text : "NULL");
+    if (loupe_trial_state_is_finished(*state))
+        return loupe__error(s, LOUPE_EFINISHED,
+                            "Trial#%lld has already finished and can not be updated.",
+                            (long long)number);
+    return LOUPE_OK;
+}
+
+int loupe__state_change_kind(const loupe__trial_update *u, int stored_state) {
+    if (u->state == LOUPE_RUNNING) return stored_state == LOUPE_WAITING ? 1 : -1;
+    return loupe_trial_state_is_finished(u->state) ? 2 : 0;
+}
+
+int loupe__param_taken(loupe_storage *s, int64_t number, const char *name) {
+    return loupe__error(s, LOUPE_EINVAL,
+                        "Trial#%lld already has a param named '%s'; a param is set once per trial "
+                        "(suggest it again to read the stored value).",
+                        (long long)number, name);
+}
+
+int loupe__param_compatible(loupe_storage *s, const loupe_param *p,
+                            const loupe_distribution *first) {
+    char err[512];
+    if (first && loupe__distribution_compatible(first, &p->dist, err, sizeof err))
+        return loupe__error(s, LOUPE_EINCOMPAT, "Param '%s': %s", p->name, err);
+    return LOUPE_OK;
+}
+
 const char *loupe__value_type(double v, int allow_nan, int *value_null) {
     *value_null = (isnan(v) && allow_nan) || isinf(v);
     if (!*value_null) return "FINITE";

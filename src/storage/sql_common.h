@@ -139,6 +139,23 @@ void loupe__dist_cache_free(loupe__dist_cache *c);
  * the record of trial_id and returns it; NULL if the read holds no such trial. */
 loupe__trial_rec *loupe__rec_seek(const loupe__rec_vec *recs, size_t *pos, int64_t trial_id);
 
+/* The checks update_trial makes on the stored trials row, inside its
+ * transaction: a state Optuna writes (LOUPE_ECORRUPT naming the row and where)
+ * and not finished (LOUPE_EFINISHED). Sets *state. */
+int loupe__check_updatable(loupe_storage *s, const char *where, int64_t trial_id, int64_t number,
+                           const char *state_text, int *state);
+/* What the state change of u does to a trial in stored_state: -1 nothing
+ * (RUNNING asked of a trial that is not WAITING, as Optuna), else the state is
+ * set and 0 = no datetime, 1 = datetime_start, 2 = datetime_complete is set. */
+int loupe__state_change_kind(const loupe__trial_update *u, int stored_state);
+/* The per-param rules of a write, checked inside its transaction: a trial
+ * sets a name once (taken: the trial already has it; LOUPE_EINVAL) and each
+ * distribution is compatible with the study's first one of its name (first,
+ * NULL when the name is new; LOUPE_EINCOMPAT). */
+int loupe__param_taken(loupe_storage *s, int64_t number, const char *name);
+int loupe__param_compatible(loupe_storage *s, const loupe_param *p,
+                            const loupe_distribution *first);
+
 /* Optuna's stored form of a float (value, value_type): the type text, and
  * *value_null = 1 when the value column holds NULL (inf; NaN when allow_nan). */
 const char *loupe__value_type(double v, int allow_nan, int *value_null);

@@ -721,16 +721,11 @@ static int params_compatible(sq_storage *s, int64_t study_id, int64_t trial_id, 
         int r = step_row(s, st, "checking a param");
         sqlite3_reset(st);
         if (r < 0) return -r;
-        if (r)
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "Trial#%lld already has a param named '%s'; a param is set once "
-                                "per trial (suggest it again to read the stored value).",
-                                (long long)number, params[i].name);
+        if (r) return loupe__param_taken(&s->base, number, params[i].name);
         const loupe_distribution *first;
-        if ((rc = first_distribution(s, study_id, params[i].name, &first))) return rc;
-        char err[512];
-        if (first && loupe__distribution_compatible(first, &params[i].dist, err, sizeof err))
-            return loupe__error(&s->base, LOUPE_EINCOMPAT, "Param '%s': %s", params[i].name, err);
+        if ((rc = first_distribution(s, study_id, params[i].name, &first)) ||
+            (rc = loupe__param_compatible(&s->base, &params[i], first)))
+            return rc;
     }
     return LOUPE_OK;
 }
@@ -903,34 +898,24 @@ static int update_body(sq_storage *s, void *vctx) {
         return loupe__error(&s->base, LOUPE_ENOTFOUND, "No trial with id %lld",
                             (long long)u->trial_id);
     int64_t number = sqlite3_column_int64(st, 0);
-    const char *state_text = (const char *)sqlite3_column_text(st, 1);
-    int state = loupe__parse_state(state_text);
     int64_t study_id = sqlite3_column_int64(st, 2);
-    if (state < 0) {
-        rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                          "trials row trial_id=%lld in '%s' has the unknown state '%.40s'",
-                          (long long)u->trial_id, s->path, state_text ? state_text : "NULL");
-        sqlite3_reset(st);
-        return rc;
-    }
+    int state;
+    rc = loupe__check_updatable(&s->base, s->qpath, u->trial_id, number,
+                                (const char *)sqlite3_column_text(st, 1), &state);
     sqlite3_reset(st);
-    if (loupe_trial_state_is_finished(state))
-        return loupe__error(&s->base, LOUPE_EFINISHED,
-                            "Trial#%lld has already finished and can not be updated.",
-                            (long long)number);
+    if (rc) return rc;
     if ((rc = params_compatible(s, study_id, u->trial_id, number, u->n_params, u->params)))
         return rc;
     if ((rc = write_children(s, u->trial_id, u->n_params, u->params, u->n_user_attrs, u->user_attrs,
                              u->n_system_attrs, u->system_attrs, u->n_intermediate, u->intermediate,
                              u->set_state ? u->n_values : 0, u->values)))
         return rc;
-    if (!u->set_state) return LOUPE_OK;
-    /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
-    if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
+    int kind = u->set_state ? loupe__state_change_kind(u, state) : -1;
+    if (kind < 0) return LOUPE_OK;
     int64_t now = u->now_us ? u->now_us : loupe__now_us();
-    int id = u->state == LOUPE_RUNNING                 ? ST_TRIAL_SET_STATE_START
-             : loupe_trial_state_is_finished(u->state) ? ST_TRIAL_SET_STATE_COMPLETE
-                                                       : ST_TRIAL_SET_STATE;
+    int id = kind == 1 ? ST_TRIAL_SET_STATE_START
+             : kind == 2 ? ST_TRIAL_SET_STATE_COMPLETE
+                         : ST_TRIAL_SET_STATE;
     if ((rc = get_st(s, id, &st))) return rc;
     sqlite3_bind_int64(st, 1, u->trial_id);
     sqlite3_bind_text(st, 2, loupe__state_names[u->state], -1, SQLITE_STATIC);

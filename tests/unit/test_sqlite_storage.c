@@ -1205,6 +1205,13 @@ static void test_corrupt_row_messages(void **state) {
     expect_read_error(s, path,
                       "trials row trial_id=5 in '%s' has the unknown state 'BOGUS' (Optuna writes "
                       "RUNNING, COMPLETE, PRUNED, FAIL or WAITING)");
+    char want[1024];
+    loupe__trial_update u;
+    memset(&u, 0, sizeof u);
+    u.trial_id = 5;
+    assert_int_equal(update(s, &u), LOUPE_ECORRUPT);
+    snprintf(want, sizeof want, "trials row trial_id=5 in '%s' has the unknown state 'BOGUS'", path);
+    assert_string_equal(s->errmsg, want);
     tu_sql_exec(path, "UPDATE trials SET state = 'COMPLETE', number = NULL WHERE trial_id = 5");
     expect_read_error(s, path, "trials row trial_id=5 in '%s' has no number");
     tu_sql_exec(path, "UPDATE trials SET number = 4 WHERE trial_id = 5; UPDATE trial_params SET "
@@ -1234,6 +1241,21 @@ static void test_corrupt_row_messages(void **state) {
     assert_true(v.len >= 5);
     assert_true(isinf(v.items[2]->t.values[0]) && v.items[2]->t.values[0] < 0);
     loupe__rec_vec_free(&v);
+    /* the param rules of a write: a name once per trial, then the first distribution */
+    loupe_param r = {"r", 3, {LOUPE_DIST_INT, 0, 255, 1, 0, 0, NULL}};
+    u.trial_id = 10;
+    u.n_params = 1;
+    u.params = &r;
+    assert_int_equal(update(s, &u), LOUPE_EINVAL);
+    assert_string_equal(s->errmsg, "Trial#9 already has a param named 'r'; a param is set once per "
+                                   "trial (suggest it again to read the stored value).");
+    tu_sql_exec(path, "UPDATE trial_params SET distribution_json = '[1' WHERE param_id = 1");
+    loupe__trial_rec *tmpl = loupe__trial_rec_new();
+    assert_int_equal(loupe__trial_rec_add_param(tmpl, "r", 3, &r.dist), LOUPE_OK);
+    assert_int_equal(s->ops->create_trial(s, 1, &tmpl->t, NULL, NULL), LOUPE_ECORRUPT);
+    const char *pre = "the stored distribution of param 'r' in study 1 is unreadable: ";
+    assert_int_equal(strncmp(s->errmsg, pre, strlen(pre)), 0);
+    loupe__trial_rec_release(tmpl);
     s->ops->close(s);
 }
 
