@@ -92,6 +92,12 @@ enum {
     ST_SNAPSHOT_OLD,
     ST_COUNT
 };
+#define CHILD_AT(st, child) (st == ST_READ_TRIALS + 1 + LOUPE__CHILD_##child)
+_Static_assert(CHILD_AT(ST_READ_PARAMS, PARAMS) && CHILD_AT(ST_READ_VALUES, VALUES) &&
+                   CHILD_AT(ST_READ_INTER, INTER) && CHILD_AT(ST_READ_UATTRS, UATTRS) &&
+                   CHILD_AT(ST_READ_SATTRS, SATTRS),
+               "the read statements follow LOUPE__CHILD_* order");
+#undef CHILD_AT
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_STUDY_NAME] = "SELECT study_name FROM studies WHERE study_id = $1::bigint",
@@ -819,22 +825,22 @@ static int read_child_rows(read_ctx *c, const PGresult *r, int kind) {
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
         switch (kind) {
-        case 0:
+        case LOUPE__CHILD_PARAMS:
             rc = loupe__rec_read_param(&c->b, tid, loupe__pg_text(r, i, 1),
                                        !loupe__pg_is_null(r, i, 2), loupe__pg_double(r, i, 2),
                                        loupe__pg_text(r, i, 3));
             break;
-        case 1:
+        case LOUPE__CHILD_VALUES:
             rc = loupe__rec_read_value(&c->b, tid, loupe__pg_int(r, i, 1), loupe__pg_text(r, i, 3),
                                        loupe__pg_is_null(r, i, 2), loupe__pg_double(r, i, 2));
             break;
-        case 2:
+        case LOUPE__CHILD_INTER:
             rc = loupe__rec_read_intermediate(&c->b, tid, loupe__pg_int(r, i, 1),
                                               loupe__pg_text(r, i, 3), loupe__pg_is_null(r, i, 2),
                                               loupe__pg_double(r, i, 2));
             break;
         default:
-            rc = loupe__rec_read_attr(&c->b, kind == 4, tid, loupe__pg_text(r, i, 1),
+            rc = loupe__rec_read_attr(&c->b, kind == LOUPE__CHILD_SATTRS, tid, loupe__pg_text(r, i, 1),
                                       loupe__pg_text(r, i, 2));
         }
     }
@@ -858,16 +864,9 @@ static int read_body(pg_storage *s, void *vctx) {
     PQclear(r);
     if (rc || c->b.recs.len == 0) return rc;
 
-    static const struct {
-        int id;
-        const char *what;
-    } children[] = {{ST_READ_PARAMS, "reading params"},
-                    {ST_READ_VALUES, "reading trial values"},
-                    {ST_READ_INTER, "reading intermediate values"},
-                    {ST_READ_UATTRS, "reading trial attributes"},
-                    {ST_READ_SATTRS, "reading trial attributes"}};
-    for (int k = 0; k < 5; k++) {
-        if ((rc = run(s, children[k].id, &p, &r, children[k].what))) return rc;
+    /* the child statements follow ST_READ_TRIALS in LOUPE__CHILD_* order */
+    for (int k = 0; k < LOUPE__CHILD_TABLES; k++) {
+        if ((rc = run(s, ST_READ_TRIALS + 1 + k, &p, &r, loupe__child_read_what[k]))) return rc;
         rc = read_child_rows(c, r, k);
         PQclear(r);
         if (rc) return rc;

@@ -346,6 +346,10 @@ int loupe__value_read(const char *type, int value_null, double raw, int allow_na
     return 0;
 }
 
+const char *const loupe__child_read_what[LOUPE__CHILD_TABLES] = {
+    "reading params", "reading trial values", "reading intermediate values",
+    "reading trial attributes", "reading trial attributes"};
+
 void loupe__rec_read_reset(loupe__rec_read *b) {
     loupe__rec_vec_clear(&b->recs);
     loupe__dist_memo_free(&b->memo);
@@ -382,7 +386,7 @@ int loupe__rec_read_push(loupe__rec_read *b, loupe__trial_rec *rec) {
 
 int loupe__rec_read_param(loupe__rec_read *b, int64_t trial_id, const char *name, int has_value,
                           double value, const char *dist_json) {
-    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[0], trial_id);
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[LOUPE__CHILD_PARAMS], trial_id);
     if (!r) return LOUPE_OK;
     if (!name) name = "";
     if (!has_value)
@@ -398,7 +402,7 @@ int loupe__rec_read_param(loupe__rec_read *b, int64_t trial_id, const char *name
 
 int loupe__rec_read_value(loupe__rec_read *b, int64_t trial_id, int64_t objective,
                           const char *type, int value_null, double raw) {
-    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[1], trial_id);
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[LOUPE__CHILD_VALUES], trial_id);
     if (!r) return LOUPE_OK;
     double v;
     if (objective < 0 || objective > 100000 || loupe__value_read(type, value_null, raw, 0, &v))
@@ -414,7 +418,7 @@ int loupe__rec_read_value(loupe__rec_read *b, int64_t trial_id, int64_t objectiv
 
 int loupe__rec_read_intermediate(loupe__rec_read *b, int64_t trial_id, int64_t step,
                                  const char *type, int value_null, double raw) {
-    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[2], trial_id);
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[LOUPE__CHILD_INTER], trial_id);
     if (!r) return LOUPE_OK;
     double v;
     if (loupe__value_read(type, value_null, raw, 1, &v))
@@ -430,7 +434,7 @@ int loupe__rec_read_intermediate(loupe__rec_read *b, int64_t trial_id, int64_t s
 
 int loupe__rec_read_attr(loupe__rec_read *b, int system, int64_t trial_id, const char *key,
                          const char *json) {
-    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[system ? 4 : 3], trial_id);
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[system ? LOUPE__CHILD_SATTRS : LOUPE__CHILD_UATTRS], trial_id);
     if (!r) return LOUPE_OK;
     if (!key) key = "";
     if (!json) json = "null";

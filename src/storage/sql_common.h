@@ -163,6 +163,19 @@ const char *loupe__value_type(double v, int allow_nan, int *value_null);
  * only when not NULL); -1 when the pair is not in Optuna's form. */
 int loupe__value_read(const char *type, int value_null, double raw, int allow_nan, double *out);
 
+/* The child tables of a trial read, in the order they are read (each storage
+ * keeps its read statements in this order after the trials one), and the
+ * words of the message when reading one fails. */
+enum {
+    LOUPE__CHILD_PARAMS,
+    LOUPE__CHILD_VALUES,
+    LOUPE__CHILD_INTER,
+    LOUPE__CHILD_UATTRS,
+    LOUPE__CHILD_SATTRS,
+    LOUPE__CHILD_TABLES
+};
+extern const char *const loupe__child_read_what[LOUPE__CHILD_TABLES];
+
 /* The trial records of one read_trials transaction, assembled from its rows:
  * first each trials row (loupe__rec_read_trial, the storage's datetimes, then
  * loupe__rec_read_push), then the rows of each child table in trial_id order.
@@ -177,7 +190,7 @@ typedef struct loupe__rec_read {
     int64_t study_id;
     loupe__rec_vec recs;
     loupe__dist_memo memo;
-    size_t pos[5]; /* loupe__rec_seek position per child table */
+    size_t pos[LOUPE__CHILD_TABLES]; /* loupe__rec_seek position per child table */
 } loupe__rec_read;
 
 /* Drops what a rolled-back attempt built (a retried transaction starts over). */

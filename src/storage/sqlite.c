@@ -128,6 +128,13 @@ enum {
     ST_READ_SATTRS_IDS,
     ST_COUNT
 };
+#define CHILD_AT(st, child) (st == ST_READ_TRIALS + 1 + LOUPE__CHILD_##child)
+_Static_assert(CHILD_AT(ST_READ_PARAMS, PARAMS) && CHILD_AT(ST_READ_VALUES, VALUES) &&
+                   CHILD_AT(ST_READ_INTER, INTER) && CHILD_AT(ST_READ_UATTRS, UATTRS) &&
+                   CHILD_AT(ST_READ_SATTRS, SATTRS) &&
+                   ST_READ_SATTRS_IDS - ST_READ_TRIALS_IDS == ST_READ_SATTRS - ST_READ_TRIALS,
+               "the read statements follow LOUPE__CHILD_* order");
+#undef CHILD_AT
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -957,23 +964,23 @@ static int read_rows(sq_storage *s, read_ctx *c, int id, const char *what, int k
         int64_t tid = sqlite3_column_int64(st, 0);
         int null2 = sqlite3_column_type(st, 2) == SQLITE_NULL;
         switch (kind) {
-        case 0:
+        case LOUPE__CHILD_PARAMS:
             rc = loupe__rec_read_param(&c->b, tid, (const char *)sqlite3_column_text(st, 1), !null2,
                                        sqlite3_column_double(st, 2),
                                        (const char *)sqlite3_column_text(st, 3));
             break;
-        case 1:
-        case 2: {
+        case LOUPE__CHILD_VALUES:
+        case LOUPE__CHILD_INTER: {
             const char *type = (const char *)sqlite3_column_text(st, 3);
             double raw = null2 ? 0 : sqlite3_column_double(st, 2);
-            rc = kind == 1 ? loupe__rec_read_value(&c->b, tid, sqlite3_column_int64(st, 1), type,
+            rc = kind == LOUPE__CHILD_VALUES ? loupe__rec_read_value(&c->b, tid, sqlite3_column_int64(st, 1), type,
                                                    null2, raw)
                            : loupe__rec_read_intermediate(&c->b, tid, sqlite3_column_int64(st, 1),
                                                           type, null2, raw);
             break;
         }
         default:
-            rc = loupe__rec_read_attr(&c->b, kind == 4, tid, (const char *)sqlite3_column_text(st, 1),
+            rc = loupe__rec_read_attr(&c->b, kind == LOUPE__CHILD_SATTRS, tid, (const char *)sqlite3_column_text(st, 1),
                                       (const char *)sqlite3_column_text(st, 2));
         }
     }
@@ -1023,17 +1030,9 @@ static int read_body(sq_storage *s, void *vctx) {
     if (step != SQLITE_DONE) return fail(s, step, "reading trials");
     if (c->b.recs.len == 0) return LOUPE_OK;
 
-    static const struct {
-        int id;
-        const char *what;
-    } children[] = {{ST_READ_PARAMS, "reading params"},
-                    {ST_READ_VALUES, "reading trial values"},
-                    {ST_READ_INTER, "reading intermediate values"},
-                    {ST_READ_UATTRS, "reading trial attributes"},
-                    {ST_READ_SATTRS, "reading trial attributes"}};
-    for (int k = 0; k < 5; k++)
-        if ((rc = read_rows(s, c, base + (children[k].id - ST_READ_TRIALS), children[k].what, k)))
-            return rc;
+    /* the child statements follow ST_READ_TRIALS(_IDS) in LOUPE__CHILD_* order */
+    for (int k = 0; k < LOUPE__CHILD_TABLES; k++)
+        if ((rc = read_rows(s, c, base + 1 + k, loupe__child_read_what[k], k))) return rc;
     return LOUPE_OK;
 }
 
