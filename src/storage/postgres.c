@@ -602,58 +602,35 @@ static int params_compatible(pg_storage *s, int64_t study_id, int64_t trial_id, 
     return LOUPE_OK;
 }
 
-static int insert_params(pg_storage *s, int64_t trial_id, size_t n, const loupe_param *params) {
-    loupe__buf b;
-    loupe__buf_init(&b, 0);
-    int rc = LOUPE_OK;
-    for (size_t i = 0; !rc && i < n; i++) {
-        loupe__buf_reset(&b);
-        loupe__distribution_write_json(&b, &params[i].dist);
-        if (b.failed || !b.data) {
-            rc = oom(s);
-            break;
-        }
-        loupe__pgp p;
-        loupe__pgp_init(&p);
-        loupe__pgp_int(&p, trial_id);
-        loupe__pgp_text(&p, params[i].name);
-        loupe__pgp_double(&p, params[i].internal);
-        loupe__pgp_text(&p, b.data);
-        rc = run(s, ST_PARAM_INSERT, &p, NULL, "inserting a param");
-    }
-    loupe__buf_free(&b);
-    return rc;
+/* How postgres.c writes the rows of loupe__write_children. */
+static int child_param(void *db, int64_t trial_id, const loupe_param *p, const char *dist_json,
+                       size_t len) {
+    (void)len;
+    loupe__pgp q;
+    loupe__pgp_init(&q);
+    loupe__pgp_int(&q, trial_id);
+    loupe__pgp_text(&q, p->name);
+    loupe__pgp_double(&q, p->internal);
+    loupe__pgp_text(&q, dist_json);
+    return run(db, ST_PARAM_INSERT, &q, NULL, "inserting a param");
 }
 
-static int upsert_keyed_value(pg_storage *s, int id, int64_t trial_id, int64_t key, double v,
-                              int allow_nan, const char *what) {
+static int child_attr(void *db, int64_t trial_id, int system, const loupe_attr *a,
+                      const char *what) {
+    return upsert_attr(db, system ? ST_TSATTR_UPSERT : ST_TUATTR_UPSERT, trial_id, a, what);
+}
+
+static int child_keyed(void *db, int64_t trial_id, int is_value, int64_t key, double v,
+                       const char *what) {
     loupe__pgp p;
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, trial_id);
     loupe__pgp_int(&p, key);
-    param_value(&p, v, allow_nan);
-    return run(s, id, &p, NULL, what);
+    param_value(&p, v, !is_value);
+    return run(db, is_value ? ST_VALUE_UPSERT : ST_INTER_UPSERT, &p, NULL, what);
 }
 
-/* Writes a trial's children (params already checked). */
-static int write_children(pg_storage *s, int64_t trial_id, size_t n_params,
-                          const loupe_param *params, size_t n_ua, const loupe_attr *ua, size_t n_sa,
-                          const loupe_attr *sa, size_t n_inter, const loupe_intermediate *inter,
-                          size_t n_values, const double *values) {
-    int rc = insert_params(s, trial_id, n_params, params);
-    for (size_t i = 0; !rc && i < n_ua; i++)
-        rc = upsert_attr(s, ST_TUATTR_UPSERT, trial_id, &ua[i], "writing a trial user attribute");
-    for (size_t i = 0; !rc && i < n_sa; i++)
-        rc = upsert_attr(s, ST_TSATTR_UPSERT, trial_id, &sa[i],
-                         "writing a trial system attribute");
-    for (size_t i = 0; !rc && i < n_inter; i++)
-        rc = upsert_keyed_value(s, ST_INTER_UPSERT, trial_id, inter[i].step, inter[i].value, 1,
-                                "writing an intermediate value");
-    for (size_t i = 0; !rc && i < n_values; i++)
-        rc = upsert_keyed_value(s, ST_VALUE_UPSERT, trial_id, (int64_t)i, values[i], 0,
-                                "writing a trial value");
-    return rc;
-}
+static const loupe__child_writer child_writer = {child_param, child_attr, child_keyed};
 
 typedef struct create_trial_ctx {
     int64_t study_id;
@@ -686,9 +663,7 @@ static int create_trial_body(pg_storage *s, void *vctx) {
     if (!t) return LOUPE_OK;
     if ((rc = params_compatible(s, c->study_id, c->trial_id, c->number, t->n_params, t->params)))
         return rc;
-    return write_children(s, c->trial_id, t->n_params, t->params, t->n_user_attrs, t->user_attrs,
-                          t->n_system_attrs, t->system_attrs, t->n_intermediate, t->intermediate,
-                          t->n_values, t->values);
+    return loupe__write_children(&s->base, &child_writer, s, c->trial_id, t, NULL);
 }
 
 static int pg_create_trial(loupe_storage *base, int64_t study_id, const loupe_frozen_trial *tmpl,
@@ -763,10 +738,7 @@ static int update_body(pg_storage *s, void *vctx) {
     if (rc) return rc;
     if ((rc = params_compatible(s, study_id, u->trial_id, number, u->n_params, u->params)))
         return rc;
-    if ((rc = write_children(s, u->trial_id, u->n_params, u->params, u->n_user_attrs, u->user_attrs,
-                             u->n_system_attrs, u->system_attrs, u->n_intermediate, u->intermediate,
-                             u->set_state ? u->n_values : 0, u->values)))
-        return rc;
+    if ((rc = loupe__write_children(&s->base, &child_writer, s, u->trial_id, NULL, u))) return rc;
     int kind = u->set_state ? loupe__state_change_kind(u, state) : -1;
     if (kind < 0) return LOUPE_OK;
     int id = kind == 1 ? ST_TRIAL_SET_STATE_START

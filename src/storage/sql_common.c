@@ -10,6 +10,7 @@
 
 #include "core/distribution.h"
 #include "core/errors.h"
+#include "util/buf.h"
 
 int loupe__check_attrs(loupe_storage *s, const char *kind, size_t n, const loupe_attr *attrs) {
     if (n && !attrs) return loupe__error(s, LOUPE_EINVAL, "%s attributes array is NULL", kind);
@@ -319,6 +320,44 @@ int loupe__param_compatible(loupe_storage *s, const loupe_param *p,
     if (first && loupe__distribution_compatible(first, &p->dist, err, sizeof err))
         return loupe__error(s, LOUPE_EINCOMPAT, "Param '%s': %s", p->name, err);
     return LOUPE_OK;
+}
+
+int loupe__write_children(loupe_storage *s, const loupe__child_writer *w, void *db,
+                          int64_t trial_id, const loupe_frozen_trial *t,
+                          const loupe__trial_update *u) {
+    size_t n_params = t ? t->n_params : u->n_params;
+    const loupe_param *params = t ? t->params : u->params;
+    size_t n_ua = t ? t->n_user_attrs : u->n_user_attrs;
+    const loupe_attr *ua = t ? t->user_attrs : u->user_attrs;
+    size_t n_sa = t ? t->n_system_attrs : u->n_system_attrs;
+    const loupe_attr *sa = t ? t->system_attrs : u->system_attrs;
+    size_t n_inter = t ? t->n_intermediate : u->n_intermediate;
+    const loupe_intermediate *inter = t ? t->intermediate : u->intermediate;
+    size_t n_values = t ? t->n_values : u->set_state ? u->n_values : 0;
+    const double *values = t ? t->values : u->values;
+
+    loupe__buf b;
+    loupe__buf_init(&b, 0);
+    int rc = LOUPE_OK;
+    for (size_t i = 0; !rc && i < n_params; i++) {
+        loupe__buf_reset(&b);
+        loupe__distribution_write_json(&b, &params[i].dist);
+        if (b.failed || !b.data)
+            rc = loupe__error(s, LOUPE_ENOMEM, "out of memory");
+        else
+            rc = w->param(db, trial_id, &params[i], b.data, b.len);
+    }
+    loupe__buf_free(&b);
+    for (size_t i = 0; !rc && i < n_ua; i++)
+        rc = w->attr(db, trial_id, 0, &ua[i], "writing a trial user attribute");
+    for (size_t i = 0; !rc && i < n_sa; i++)
+        rc = w->attr(db, trial_id, 1, &sa[i], "writing a trial system attribute");
+    for (size_t i = 0; !rc && i < n_inter; i++)
+        rc = w->keyed(db, trial_id, 0, inter[i].step, inter[i].value,
+                      "writing an intermediate value");
+    for (size_t i = 0; !rc && i < n_values; i++)
+        rc = w->keyed(db, trial_id, 1, (int64_t)i, values[i], "writing a trial value");
+    return rc;
 }
 
 const char *loupe__value_type(double v, int allow_nan, int *value_null) {

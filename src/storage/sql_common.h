@@ -156,6 +156,29 @@ int loupe__param_taken(loupe_storage *s, int64_t number, const char *name);
 int loupe__param_compatible(loupe_storage *s, const loupe_param *p,
                             const loupe_distribution *first);
 
+/* The child rows one write adds to a trial (params already checked), in the
+ * order Optuna writes them: params, user attrs, system attrs, intermediate
+ * values, values (objective = index). The storage says how one row is written
+ * (its statements), loupe__write_children walks the rows; db is the storage's
+ * handle, what the words of a failure message. */
+typedef struct loupe__child_writer {
+    /* inserts a trial_params row; dist_json (len bytes) is the distribution's JSON */
+    int (*param)(void *db, int64_t trial_id, const loupe_param *p, const char *dist_json,
+                 size_t len);
+    /* upserts a trial user (system 0) or system attribute */
+    int (*attr)(void *db, int64_t trial_id, int system, const loupe_attr *a, const char *what);
+    /* upserts an intermediate value (key = step) or a trial value (is_value, key = objective) */
+    int (*keyed)(void *db, int64_t trial_id, int is_value, int64_t key, double v,
+                 const char *what);
+} loupe__child_writer;
+
+/* Writes the params, attrs and intermediate values of t (a create_trial
+ * template), or of u (an update_trial batch; its values only with set_state).
+ * Exactly one of t, u is non-NULL. s receives the out-of-memory message. */
+int loupe__write_children(loupe_storage *s, const loupe__child_writer *w, void *db,
+                          int64_t trial_id, const loupe_frozen_trial *t,
+                          const loupe__trial_update *u);
+
 /* Optuna's stored form of a float (value, value_type): the type text, and
  * *value_null = 1 when the value column holds NULL (inf; NaN when allow_nan). */
 const char *loupe__value_type(double v, int allow_nan, int *value_null);

@@ -737,66 +737,46 @@ static int params_compatible(sq_storage *s, int64_t study_id, int64_t trial_id, 
     return LOUPE_OK;
 }
 
-static int insert_params(sq_storage *s, int64_t trial_id, size_t n, const loupe_param *params) {
-    loupe__buf b;
-    loupe__buf_init(&b, 0);
-    int rc = LOUPE_OK;
-    for (size_t i = 0; !rc && i < n; i++) {
-        loupe__buf_reset(&b);
-        loupe__distribution_write_json(&b, &params[i].dist);
-        if (b.failed || !b.data) {
-            rc = oom(s);
-            break;
-        }
-        sqlite3_stmt *st = NULL;
-        if ((rc = get_st(s, ST_PARAM_INSERT, &st))) break;
-        sqlite3_bind_int64(st, 1, trial_id);
-        sqlite3_bind_text(st, 2, params[i].name, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 3, params[i].internal);
-        sqlite3_bind_text(st, 4, b.data, (int)b.len, SQLITE_STATIC);
-        rc = step_done(s, st, "inserting a param");
-    }
-    loupe__buf_free(&b);
-    return rc;
+/* How sqlite.c writes the rows of loupe__write_children. */
+static int child_param(void *db, int64_t trial_id, const loupe_param *p, const char *dist_json,
+                       size_t len) {
+    sq_storage *s = db;
+    sqlite3_stmt *st = NULL;
+    int rc = get_st(s, ST_PARAM_INSERT, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, p->internal);
+    sqlite3_bind_text(st, 4, dist_json, (int)len, SQLITE_STATIC);
+    return step_done(s, st, "inserting a param");
 }
 
-static int upsert_keyed_value(sq_storage *s, int upd_id, int ins_id, int64_t trial_id, int64_t key,
-                              double v, int allow_nan, const char *what) {
+static int child_attr(void *db, int64_t trial_id, int system, const loupe_attr *a,
+                      const char *what) {
+    return upsert_attr(db, system ? ST_TSATTR_UPDATE : ST_TUATTR_UPDATE,
+                       system ? ST_TSATTR_INSERT : ST_TUATTR_INSERT, trial_id, a, what);
+}
+
+/* Upsert of one (trial_id, key) value row: UPDATE, then INSERT when no row matched. */
+static int child_keyed(void *db, int64_t trial_id, int is_value, int64_t key, double v,
+                       const char *what) {
+    sq_storage *s = db;
     sqlite3_stmt *st = NULL;
-    int rc = get_st(s, upd_id, &st);
+    int rc = get_st(s, is_value ? ST_VALUE_UPDATE : ST_INTER_UPDATE, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, trial_id);
     sqlite3_bind_int64(st, 2, key);
-    bind_value(st, 3, 4, v, allow_nan);
+    bind_value(st, 3, 4, v, !is_value);
     if ((rc = step_done(s, st, what))) return rc;
     if (sqlite3_changes(s->db) > 0) return LOUPE_OK;
-    if ((rc = get_st(s, ins_id, &st))) return rc;
+    if ((rc = get_st(s, is_value ? ST_VALUE_INSERT : ST_INTER_INSERT, &st))) return rc;
     sqlite3_bind_int64(st, 1, trial_id);
     sqlite3_bind_int64(st, 2, key);
-    bind_value(st, 3, 4, v, allow_nan);
+    bind_value(st, 3, 4, v, !is_value);
     return step_done(s, st, what);
 }
 
-/* Writes a trial's children (params already checked). */
-static int write_children(sq_storage *s, int64_t trial_id, size_t n_params,
-                          const loupe_param *params, size_t n_ua, const loupe_attr *ua, size_t n_sa,
-                          const loupe_attr *sa, size_t n_inter, const loupe_intermediate *inter,
-                          size_t n_values, const double *values) {
-    int rc = insert_params(s, trial_id, n_params, params);
-    for (size_t i = 0; !rc && i < n_ua; i++)
-        rc = upsert_attr(s, ST_TUATTR_UPDATE, ST_TUATTR_INSERT, trial_id, &ua[i],
-                         "writing a trial user attribute");
-    for (size_t i = 0; !rc && i < n_sa; i++)
-        rc = upsert_attr(s, ST_TSATTR_UPDATE, ST_TSATTR_INSERT, trial_id, &sa[i],
-                         "writing a trial system attribute");
-    for (size_t i = 0; !rc && i < n_inter; i++)
-        rc = upsert_keyed_value(s, ST_INTER_UPDATE, ST_INTER_INSERT, trial_id, inter[i].step,
-                                inter[i].value, 1, "writing an intermediate value");
-    for (size_t i = 0; !rc && i < n_values; i++)
-        rc = upsert_keyed_value(s, ST_VALUE_UPDATE, ST_VALUE_INSERT, trial_id, (int64_t)i,
-                                values[i], 0, "writing a trial value");
-    return rc;
-}
+static const loupe__child_writer child_writer = {child_param, child_attr, child_keyed};
 
 typedef struct create_trial_ctx {
     int64_t study_id;
@@ -834,9 +814,7 @@ static int create_trial_body(sq_storage *s, void *vctx) {
 
     if ((rc = params_compatible(s, c->study_id, c->trial_id, c->number, t->n_params, t->params)))
         return rc;
-    return write_children(s, c->trial_id, t->n_params, t->params, t->n_user_attrs, t->user_attrs,
-                          t->n_system_attrs, t->system_attrs, t->n_intermediate, t->intermediate,
-                          t->n_values, t->values);
+    return loupe__write_children(&s->base, &child_writer, s, c->trial_id, t, NULL);
 }
 
 static int sq_create_trial(loupe_storage *base, int64_t study_id, const loupe_frozen_trial *tmpl,
@@ -913,10 +891,7 @@ static int update_body(sq_storage *s, void *vctx) {
     if (rc) return rc;
     if ((rc = params_compatible(s, study_id, u->trial_id, number, u->n_params, u->params)))
         return rc;
-    if ((rc = write_children(s, u->trial_id, u->n_params, u->params, u->n_user_attrs, u->user_attrs,
-                             u->n_system_attrs, u->system_attrs, u->n_intermediate, u->intermediate,
-                             u->set_state ? u->n_values : 0, u->values)))
-        return rc;
+    if ((rc = loupe__write_children(&s->base, &child_writer, s, u->trial_id, NULL, u))) return rc;
     int kind = u->set_state ? loupe__state_change_kind(u, state) : -1;
     if (kind < 0) return LOUPE_OK;
     int64_t now = u->now_us ? u->now_us : loupe__now_us();
