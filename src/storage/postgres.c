@@ -6,7 +6,8 @@
  * locks as Optuna does (the study row before numbering a new trial, the trial
  * row before updating it), WAITING trials are claimed with one conditional
  * UPDATE, and transient failures are retried by the connection layer
- * (postgres_conn.c). Schema creation and inspection live in postgres_schema.c.
+ * (postgres_conn.c). Schema creation and inspection live in postgres_schema.c;
+ * the checks, caches and record building shared with sqlite.c in sql_common.c.
  */
 #include <math.h>
 #include <stdio.h>

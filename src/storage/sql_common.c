@@ -1,6 +1,7 @@
 /*
- * sql_common.c -- argument checks, the distribution memo and the record seek
- * shared by the SQLite and PostgreSQL storages (see sql_common.h).
+ * sql_common.c -- the logic the SQLite and PostgreSQL storages share: argument
+ * and row checks, the first-distribution cache, the child-row write walk, the
+ * trial-record assembler and the study-list scan (see sql_common.h).
  */
 #include "storage/sql_common.h"
 

@@ -1,11 +1,14 @@
 /*
  * sql_common.h -- what the SQL storages (sqlite.c, postgres.c) share, so each
- * rule has one home: the argument checks of writes (done before any
- * transaction, so a bad argument writes nothing) and, for reads, the memo of
- * parsed distributions and the walk from child rows to their trial records.
- * The guard rule of set_study_attrs (storage.h) is here too, and the memory
- * storage uses it as well. So are Optuna's enum texts and the builders of the
- * study records both read into.
+ * rule has one home and each backend keeps only its statements, bindings,
+ * column reads and transactions: the argument checks of writes (done before
+ * any transaction, so a bad argument writes nothing), the rules checked on
+ * stored rows inside a write, the cache of first distributions, the walk over
+ * a write's child rows and, for reads, the trial-record assembler (row checks,
+ * the memo of parsed distributions, the walk from child rows to their
+ * records). The guard rule of set_study_attrs (storage.h) is here too, and the
+ * memory storage uses it as well. So are Optuna's enum texts and (value,
+ * value_type) pairs and the builders of the study records both read into.
  */
 #ifndef LOUPE_STORAGE_SQL_COMMON_H
 #define LOUPE_STORAGE_SQL_COMMON_H

@@ -3,7 +3,8 @@
  * file that Python Optuna and optuna-dashboard read and write too. Every write
  * is one BEGIN IMMEDIATE transaction, retried as a whole while another process
  * holds the lock; reads of several statements run in one read transaction.
- * Schema creation, inspection and upgrade live in sqlite_schema.c.
+ * Schema creation, inspection and upgrade live in sqlite_schema.c; the checks,
+ * caches and record building shared with postgres.c in sql_common.c.
  */
 #include <errno.h>
 #include <math.h>
