@@ -813,8 +813,8 @@ static int read_child_rows(read_ctx *c, const PGresult *r, int kind) {
                                               loupe__pg_double(r, i, 2));
             break;
         default:
-            rc = loupe__rec_read_attr(&c->b, kind == LOUPE__CHILD_SATTRS, tid, loupe__pg_text(r, i, 1),
-                                      loupe__pg_text(r, i, 2));
+            rc = loupe__rec_read_attr(&c->b, kind == LOUPE__CHILD_SATTRS, tid,
+                                      loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2));
         }
     }
     return rc;

@@ -101,7 +101,8 @@ int loupe__guard_holds(loupe_storage *s, const loupe_attr *guard, const char *st
 int loupe__check_template(loupe_storage *s, const loupe_frozen_trial *tmpl) {
     if (!tmpl) return LOUPE_OK;
     if ((unsigned)tmpl->state > LOUPE_WAITING)
-        return loupe__error(s, LOUPE_EINVAL, "Unknown trial state %d; use a loupe_trial_state value.",
+        return loupe__error(s, LOUPE_EINVAL,
+                            "Unknown trial state %d; use a loupe_trial_state value.",
                             (int)tmpl->state);
     int rc;
     if ((rc = loupe__check_params(s, tmpl->n_params, tmpl->params)) ||
@@ -474,7 +475,8 @@ int loupe__rec_read_intermediate(loupe__rec_read *b, int64_t trial_id, int64_t s
 
 int loupe__rec_read_attr(loupe__rec_read *b, int system, int64_t trial_id, const char *key,
                          const char *json) {
-    loupe__trial_rec *r = loupe__rec_seek(&b->recs, &b->pos[system ? LOUPE__CHILD_SATTRS : LOUPE__CHILD_UATTRS], trial_id);
+    size_t *pos = &b->pos[system ? LOUPE__CHILD_SATTRS : LOUPE__CHILD_UATTRS];
+    loupe__trial_rec *r = loupe__rec_seek(&b->recs, pos, trial_id);
     if (!r) return LOUPE_OK;
     if (!key) key = "";
     if (!json) json = "null";

@@ -949,14 +949,15 @@ static int read_rows(sq_storage *s, read_ctx *c, int id, const char *what, int k
         case LOUPE__CHILD_INTER: {
             const char *type = (const char *)sqlite3_column_text(st, 3);
             double raw = null2 ? 0 : sqlite3_column_double(st, 2);
-            rc = kind == LOUPE__CHILD_VALUES ? loupe__rec_read_value(&c->b, tid, sqlite3_column_int64(st, 1), type,
-                                                   null2, raw)
-                           : loupe__rec_read_intermediate(&c->b, tid, sqlite3_column_int64(st, 1),
-                                                          type, null2, raw);
+            int64_t key = sqlite3_column_int64(st, 1);
+            rc = kind == LOUPE__CHILD_VALUES
+                     ? loupe__rec_read_value(&c->b, tid, key, type, null2, raw)
+                     : loupe__rec_read_intermediate(&c->b, tid, key, type, null2, raw);
             break;
         }
         default:
-            rc = loupe__rec_read_attr(&c->b, kind == LOUPE__CHILD_SATTRS, tid, (const char *)sqlite3_column_text(st, 1),
+            rc = loupe__rec_read_attr(&c->b, kind == LOUPE__CHILD_SATTRS, tid,
+                                      (const char *)sqlite3_column_text(st, 1),
                                       (const char *)sqlite3_column_text(st, 2));
         }
     }
@@ -990,9 +991,9 @@ static int read_body(sq_storage *s, void *vctx) {
     sqlite3_bind_int64(st, 2, c->after);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t tid = sqlite3_column_int64(st, 0);
+        int has_number = sqlite3_column_type(st, 1) != SQLITE_NULL;
         loupe__trial_rec *r;
-        if ((rc = loupe__rec_read_trial(&c->b, tid, sqlite3_column_type(st, 1) != SQLITE_NULL,
-                                        sqlite3_column_int64(st, 1),
+        if ((rc = loupe__rec_read_trial(&c->b, tid, has_number, sqlite3_column_int64(st, 1),
                                         (const char *)sqlite3_column_text(st, 2), &r)))
             return rc;
         if ((rc = column_datetime(s, st, 3, tid, "datetime_start", &r->t.datetime_start_us)) ||
