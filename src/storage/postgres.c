@@ -6,7 +6,8 @@
  * locks as Optuna does (the study row before numbering a new trial, the trial
  * row before updating it), WAITING trials are claimed with one conditional
  * UPDATE, and transient failures are retried by the connection layer
- * (postgres_conn.c). Schema creation and inspection live in postgres_schema.c.
+ * (postgres_conn.c). Schema creation and inspection live in postgres_schema.c;
+ * the checks, caches and record building shared with sqlite.c in sql_common.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -92,6 +93,12 @@ enum {
     ST_SNAPSHOT_OLD,
     ST_COUNT
 };
+#define CHILD_AT(st, child) (st == ST_READ_TRIALS + 1 + LOUPE__CHILD_##child)
+_Static_assert(CHILD_AT(ST_READ_PARAMS, PARAMS) && CHILD_AT(ST_READ_VALUES, VALUES) &&
+                   CHILD_AT(ST_READ_INTER, INTER) && CHILD_AT(ST_READ_UATTRS, UATTRS) &&
+                   CHILD_AT(ST_READ_SATTRS, SATTRS),
+               "the read statements follow LOUPE__CHILD_* order");
+#undef CHILD_AT
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_STUDY_NAME] = "SELECT study_name FROM studies WHERE study_id = $1::bigint",
@@ -216,35 +223,13 @@ static int run(pg_storage *s, int id, const loupe__pgp *p, PGresult **out, const
 
 /* Optuna's stored forms of a float: (value, type) with NULL for inf and NaN. */
 static void param_value(loupe__pgp *p, double v, int allow_nan) {
-    if ((isnan(v) && allow_nan) || isinf(v)) {
+    int null;
+    const char *type = loupe__value_type(v, allow_nan, &null);
+    if (null)
         loupe__pgp_text(p, NULL);
-        loupe__pgp_text(p, isnan(v) ? "NAN" : v > 0 ? "INF_POS" : "INF_NEG");
-    } else {
-        loupe__pgp_double(p, v);
-        loupe__pgp_text(p, "FINITE");
-    }
-}
-
-/* Reads (value column, type column) back; -1 when the pair is not Optuna's. */
-static int column_value(const PGresult *r, int row, int vi, int ti, int allow_nan, double *out) {
-    const char *type = loupe__pg_text(r, row, ti);
-    int null = loupe__pg_is_null(r, row, vi);
-    if (!type) return -1;
-    if (strcmp(type, "FINITE") == 0) {
-        if (null) return -1;
-        *out = loupe__pg_double(r, row, vi);
-        return 0;
-    }
-    if (!null) return -1;
-    if (strcmp(type, "INF_POS") == 0)
-        *out = INFINITY;
-    else if (strcmp(type, "INF_NEG") == 0)
-        *out = -INFINITY;
-    else if (allow_nan && strcmp(type, "NAN") == 0)
-        *out = NAN;
     else
-        return -1;
-    return 0;
+        loupe__pgp_double(p, v);
+    loupe__pgp_text(p, type);
 }
 
 /* Reads a timestamp column (ISO datestyle): -1 for NULL, ECORRUPT otherwise unreadable. */
@@ -264,43 +249,10 @@ static int column_datetime(pg_storage *s, const PGresult *r, int row, int col, i
 
 /* ------------------------------------------------------------ first distributions */
 
-static uint64_t dist_hash(int64_t study_id, const char *name) {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)study_id;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
-
-static void dist_entry_free(loupe__pg_first_dist *d) {
-    if (!d) return;
-    free(d->name);
-    loupe__distribution_free(&d->dist);
-    free(d);
-}
-
-static void dist_forget_study(pg_storage *s, int64_t study_id) {
-    size_t k = 0;
-    for (size_t i = 0; i < s->n_dists; i++) {
-        if (s->dists[i]->study_id == study_id)
-            dist_entry_free(s->dists[i]);
-        else
-            s->dists[k++] = s->dists[i];
-    }
-    s->n_dists = k;
-}
-
 /* The first stored distribution of name in the study (*out NULL when new). */
 static int first_distribution(pg_storage *s, int64_t study_id, const char *name,
                               const loupe_distribution **out) {
-    *out = NULL;
-    uint64_t h = dist_hash(study_id, name);
-    for (size_t i = 0; i < s->n_dists; i++) {
-        loupe__pg_first_dist *d = s->dists[i];
-        if (d->hash == h && d->study_id == study_id && strcmp(d->name, name) == 0) {
-            *out = &d->dist;
-            return LOUPE_OK;
-        }
-    }
+    if ((*out = loupe__dist_cache_find(&s->dists, study_id, name))) return LOUPE_OK;
     loupe__pgp p;
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, study_id);
@@ -308,43 +260,12 @@ static int first_distribution(pg_storage *s, int64_t study_id, const char *name,
     PGresult *r;
     int rc = run(s, ST_FIRST_DIST, &p, &r, "reading the first distribution of a param");
     if (rc) return rc;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return LOUPE_OK;
+    if (PQntuples(r) > 0) {
+        const char *json = loupe__pg_text(r, 0, 0);
+        rc = loupe__dist_cache_add(&s->base, &s->dists, study_id, name, json ? json : "", out);
     }
-    loupe__pg_first_dist *d = calloc(1, sizeof *d);
-    if (!d || !(d->name = strdup(name))) {
-        free(d);
-        PQclear(r);
-        return oom(s);
-    }
-    char err[256];
-    const char *json = loupe__pg_text(r, 0, 0);
-    rc = loupe__distribution_from_json(json ? json : "", &d->dist, err, sizeof err);
     PQclear(r);
-    if (rc) {
-        dist_entry_free(d);
-        return rc == LOUPE_ENOMEM ? oom(s)
-                                  : loupe__error(&s->base, LOUPE_ECORRUPT,
-                                                 "the stored distribution of param '%s' in study "
-                                                 "%lld is unreadable: %s",
-                                                 name, (long long)study_id, err);
-    }
-    d->study_id = study_id;
-    d->hash = h;
-    if (s->n_dists == s->dists_alloc) {
-        size_t na = s->dists_alloc ? s->dists_alloc * 2 : 16;
-        loupe__pg_first_dist **np = realloc(s->dists, na * sizeof *np);
-        if (!np) {
-            dist_entry_free(d);
-            return oom(s);
-        }
-        s->dists = np;
-        s->dists_alloc = na;
-    }
-    s->dists[s->n_dists++] = d;
-    *out = &d->dist;
-    return LOUPE_OK;
+    return rc;
 }
 
 /* ------------------------------------------------------------ studies */
@@ -401,21 +322,10 @@ static int create_study_body(pg_storage *s, void *vctx) {
 static int pg_create_study(loupe_storage *base, const char *name, size_t n_directions,
                            const loupe_direction *directions, int64_t *study_id) {
     pg_storage *s = PG(base);
-    if (!name || !*name) return loupe__error(base, LOUPE_EINVAL, "A study needs a non-empty name.");
-    if (strlen(name) > 512)
-        return loupe__error(base, LOUPE_EINVAL,
-                            "Study name is %zu bytes long; Optuna's schema allows 512.",
-                            strlen(name));
-    if (n_directions == 0 || !directions)
-        return loupe__error(base, LOUPE_EINVAL, "A study needs at least one direction.");
-    for (size_t i = 0; i < n_directions; i++)
-        if ((unsigned)directions[i] > LOUPE_MAXIMIZE)
-            return loupe__error(base, LOUPE_EINVAL,
-                                "Direction %zu has the unknown value %d; use LOUPE_MINIMIZE or "
-                                "LOUPE_MAXIMIZE.",
-                                i, (int)directions[i]);
+    int rc = loupe__check_study_args(base, name, n_directions, directions);
+    if (rc) return rc;
     create_study_ctx c = {name, n_directions, directions, 0};
-    int rc = loupe__pg_run_tx(s, 1, create_study_body, &c);
+    rc = loupe__pg_run_tx(s, 1, create_study_body, &c);
     if (!rc && study_id) *study_id = c.id;
     return rc;
 }
@@ -441,7 +351,7 @@ static int delete_study_body(pg_storage *s, void *vctx) {
 static int pg_delete_study(loupe_storage *base, int64_t study_id) {
     pg_storage *s = PG(base);
     int rc = loupe__pg_run_tx(s, 1, delete_study_body, &study_id);
-    if (!rc) dist_forget_study(s, study_id);
+    if (!rc) loupe__dist_cache_forget_study(&s->dists, study_id);
     return rc;
 }
 
@@ -684,72 +594,44 @@ static int params_compatible(pg_storage *s, int64_t study_id, int64_t trial_id, 
         if (rc) return rc;
         int exists = PQntuples(r) > 0;
         PQclear(r);
-        if (exists)
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "Trial#%lld already has a param named '%s'; a param is set once "
-                                "per trial (suggest it again to read the stored value).",
-                                (long long)number, params[i].name);
+        if (exists) return loupe__param_taken(&s->base, number, params[i].name);
         const loupe_distribution *first;
-        if ((rc = first_distribution(s, study_id, params[i].name, &first))) return rc;
-        char err[512];
-        if (first && loupe__distribution_compatible(first, &params[i].dist, err, sizeof err))
-            return loupe__error(&s->base, LOUPE_EINCOMPAT, "Param '%s': %s", params[i].name, err);
+        if ((rc = first_distribution(s, study_id, params[i].name, &first)) ||
+            (rc = loupe__param_compatible(&s->base, &params[i], first)))
+            return rc;
     }
     return LOUPE_OK;
 }
 
-static int insert_params(pg_storage *s, int64_t trial_id, size_t n, const loupe_param *params) {
-    loupe__buf b;
-    loupe__buf_init(&b, 0);
-    int rc = LOUPE_OK;
-    for (size_t i = 0; !rc && i < n; i++) {
-        loupe__buf_reset(&b);
-        loupe__distribution_write_json(&b, &params[i].dist);
-        if (b.failed || !b.data) {
-            rc = oom(s);
-            break;
-        }
-        loupe__pgp p;
-        loupe__pgp_init(&p);
-        loupe__pgp_int(&p, trial_id);
-        loupe__pgp_text(&p, params[i].name);
-        loupe__pgp_double(&p, params[i].internal);
-        loupe__pgp_text(&p, b.data);
-        rc = run(s, ST_PARAM_INSERT, &p, NULL, "inserting a param");
-    }
-    loupe__buf_free(&b);
-    return rc;
+/* How postgres.c writes the rows of loupe__write_children. */
+static int child_param(void *db, int64_t trial_id, const loupe_param *p, const char *dist_json,
+                       size_t len) {
+    (void)len;
+    loupe__pgp q;
+    loupe__pgp_init(&q);
+    loupe__pgp_int(&q, trial_id);
+    loupe__pgp_text(&q, p->name);
+    loupe__pgp_double(&q, p->internal);
+    loupe__pgp_text(&q, dist_json);
+    return run(db, ST_PARAM_INSERT, &q, NULL, "inserting a param");
 }
 
-static int upsert_keyed_value(pg_storage *s, int id, int64_t trial_id, int64_t key, double v,
-                              int allow_nan, const char *what) {
+static int child_attr(void *db, int64_t trial_id, int system, const loupe_attr *a,
+                      const char *what) {
+    return upsert_attr(db, system ? ST_TSATTR_UPSERT : ST_TUATTR_UPSERT, trial_id, a, what);
+}
+
+static int child_keyed(void *db, int64_t trial_id, int is_value, int64_t key, double v,
+                       const char *what) {
     loupe__pgp p;
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, trial_id);
     loupe__pgp_int(&p, key);
-    param_value(&p, v, allow_nan);
-    return run(s, id, &p, NULL, what);
+    param_value(&p, v, !is_value);
+    return run(db, is_value ? ST_VALUE_UPSERT : ST_INTER_UPSERT, &p, NULL, what);
 }
 
-/* Writes a trial's children (params already checked). */
-static int write_children(pg_storage *s, int64_t trial_id, size_t n_params,
-                          const loupe_param *params, size_t n_ua, const loupe_attr *ua, size_t n_sa,
-                          const loupe_attr *sa, size_t n_inter, const loupe_intermediate *inter,
-                          size_t n_values, const double *values) {
-    int rc = insert_params(s, trial_id, n_params, params);
-    for (size_t i = 0; !rc && i < n_ua; i++)
-        rc = upsert_attr(s, ST_TUATTR_UPSERT, trial_id, &ua[i], "writing a trial user attribute");
-    for (size_t i = 0; !rc && i < n_sa; i++)
-        rc = upsert_attr(s, ST_TSATTR_UPSERT, trial_id, &sa[i],
-                         "writing a trial system attribute");
-    for (size_t i = 0; !rc && i < n_inter; i++)
-        rc = upsert_keyed_value(s, ST_INTER_UPSERT, trial_id, inter[i].step, inter[i].value, 1,
-                                "writing an intermediate value");
-    for (size_t i = 0; !rc && i < n_values; i++)
-        rc = upsert_keyed_value(s, ST_VALUE_UPSERT, trial_id, (int64_t)i, values[i], 0,
-                                "writing a trial value");
-    return rc;
-}
+static const loupe__child_writer child_writer = {child_param, child_attr, child_keyed};
 
 typedef struct create_trial_ctx {
     int64_t study_id;
@@ -782,26 +664,16 @@ static int create_trial_body(pg_storage *s, void *vctx) {
     if (!t) return LOUPE_OK;
     if ((rc = params_compatible(s, c->study_id, c->trial_id, c->number, t->n_params, t->params)))
         return rc;
-    return write_children(s, c->trial_id, t->n_params, t->params, t->n_user_attrs, t->user_attrs,
-                          t->n_system_attrs, t->system_attrs, t->n_intermediate, t->intermediate,
-                          t->n_values, t->values);
+    return loupe__write_children(&s->base, &child_writer, s, c->trial_id, t, NULL);
 }
 
 static int pg_create_trial(loupe_storage *base, int64_t study_id, const loupe_frozen_trial *tmpl,
                            int64_t *trial_id, int64_t *number) {
     pg_storage *s = PG(base);
-    if (tmpl) {
-        int rc;
-        if ((unsigned)tmpl->state > LOUPE_WAITING)
-            return loupe__error(base, LOUPE_EINVAL,
-                                "Unknown trial state %d; use a loupe_trial_state value.",
-                                (int)tmpl->state);
-        if ((rc = loupe__check_template(base, tmpl))) return rc;
-        if (tmpl->n_intermediate && !tmpl->intermediate)
-            return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
-    }
+    int rc = loupe__check_template(base, tmpl);
+    if (rc) return rc;
     create_trial_ctx c = {study_id, tmpl, 0, 0};
-    int rc = loupe__pg_run_tx(s, 1, create_trial_body, &c);
+    rc = loupe__pg_run_tx(s, 1, create_trial_body, &c);
     if (rc) return rc;
     if (trial_id) *trial_id = c.trial_id;
     if (number) *number = c.number;
@@ -859,33 +731,20 @@ static int update_body(pg_storage *s, void *vctx) {
                             (long long)u->trial_id);
     }
     int64_t number = loupe__pg_int(r, 0, 0);
-    int state = loupe__parse_state(loupe__pg_text(r, 0, 1));
     int64_t study_id = loupe__pg_int(r, 0, 2);
-    if (state < 0) {
-        rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                          "trials row trial_id=%lld in %s has the unknown state '%.40s'",
-                          (long long)u->trial_id, s->where,
-                          loupe__pg_text(r, 0, 1) ? loupe__pg_text(r, 0, 1) : "NULL");
-        PQclear(r);
-        return rc;
-    }
+    int state;
+    rc = loupe__check_updatable(&s->base, s->where, u->trial_id, number, loupe__pg_text(r, 0, 1),
+                                &state);
     PQclear(r);
-    if (loupe_trial_state_is_finished(state))
-        return loupe__error(&s->base, LOUPE_EFINISHED,
-                            "Trial#%lld has already finished and can not be updated.",
-                            (long long)number);
+    if (rc) return rc;
     if ((rc = params_compatible(s, study_id, u->trial_id, number, u->n_params, u->params)))
         return rc;
-    if ((rc = write_children(s, u->trial_id, u->n_params, u->params, u->n_user_attrs, u->user_attrs,
-                             u->n_system_attrs, u->system_attrs, u->n_intermediate, u->intermediate,
-                             u->set_state ? u->n_values : 0, u->values)))
-        return rc;
-    if (!u->set_state) return LOUPE_OK;
-    /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
-    if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
-    int id = u->state == LOUPE_RUNNING                 ? ST_TRIAL_SET_STATE_START
-             : loupe_trial_state_is_finished(u->state) ? ST_TRIAL_SET_STATE_COMPLETE
-                                                       : ST_TRIAL_SET_STATE;
+    if ((rc = loupe__write_children(&s->base, &child_writer, s, u->trial_id, NULL, u))) return rc;
+    int kind = u->set_state ? loupe__state_change_kind(u, state) : -1;
+    if (kind < 0) return LOUPE_OK;
+    int id = kind == 1 ? ST_TRIAL_SET_STATE_START
+             : kind == 2 ? ST_TRIAL_SET_STATE_COMPLETE
+                         : ST_TRIAL_SET_STATE;
     loupe__pgp_init(&p);
     loupe__pgp_int(&p, u->trial_id);
     loupe__pgp_text(&p, loupe__state_names[u->state]);
@@ -910,79 +769,65 @@ static int pg_update_trial(loupe_storage *base, const loupe__trial_update *u, in
 /* ------------------------------------------------------------ trial reads */
 
 typedef struct read_ctx {
-    int64_t study_id, after;
-    const char *ids; /* "{1,2,3}" */
-    loupe__rec_vec recs; /* built here, handed to the caller after the commit */
+    int64_t after;
+    const char *ids;  /* "{1,2,3}" */
+    loupe__rec_read b; /* built here, handed to the caller after the commit */
 } read_ctx;
 
 static int read_trial_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
-        const char *state_text = loupe__pg_text(r, i, 2);
-        int state = loupe__parse_state(state_text);
-        if (state < 0)
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trials row trial_id=%lld in %s has the unknown state '%.40s' "
-                                "(Optuna writes RUNNING, COMPLETE, PRUNED, FAIL or WAITING)",
-                                (long long)tid, s->where, state_text ? state_text : "NULL");
-        if (loupe__pg_is_null(r, i, 1))
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trials row trial_id=%lld in %s has no number", (long long)tid,
-                                s->where);
-        loupe__trial_rec *rec = loupe__trial_rec_new();
-        if (!rec) return oom(s);
-        rec->t.trial_id = tid;
-        rec->t.number = loupe__pg_int(r, i, 1);
-        rec->t.study_id = c->study_id;
-        rec->t.state = (loupe_trial_state)state;
-        int rc;
+        loupe__trial_rec *rec;
+        int rc = loupe__rec_read_trial(&c->b, tid, !loupe__pg_is_null(r, i, 1),
+                                       loupe__pg_int(r, i, 1), loupe__pg_text(r, i, 2), &rec);
+        if (rc) return rc;
         if ((rc = column_datetime(s, r, i, 3, tid, "datetime_start", &rec->t.datetime_start_us)) ||
             (rc = column_datetime(s, r, i, 4, tid, "datetime_complete",
                                   &rec->t.datetime_complete_us))) {
             loupe__trial_rec_release(rec);
             return rc;
         }
-        if (loupe__rec_vec_push(&c->recs, rec)) {
-            loupe__trial_rec_release(rec);
-            return oom(s);
-        }
+        if ((rc = loupe__rec_read_push(&c->b, rec))) return rc;
     }
     return LOUPE_OK;
 }
 
-static int read_param_rows(pg_storage *s, read_ctx *c, const PGresult *r) {
-    loupe__dist_memo memo;
-    memset(&memo, 0, sizeof memo);
-    size_t pos = 0;
+/* Hands each row of a child-table read to one loupe__rec_read_* call. */
+static int read_child_rows(read_ctx *c, const PGresult *r, int kind) {
     int rc = LOUPE_OK;
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!rec) continue;
-        const char *name = loupe__pg_text(r, i, 1);
-        if (!name) name = "";
-        if (loupe__pg_is_null(r, i, 2)) {
-            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                              "param '%s' of trial_id %lld in %s has no value", name,
-                              (long long)tid, s->where);
+        switch (kind) {
+        case LOUPE__CHILD_PARAMS:
+            rc = loupe__rec_read_param(&c->b, tid, loupe__pg_text(r, i, 1),
+                                       !loupe__pg_is_null(r, i, 2), loupe__pg_double(r, i, 2),
+                                       loupe__pg_text(r, i, 3));
             break;
+        case LOUPE__CHILD_VALUES:
+            rc = loupe__rec_read_value(&c->b, tid, loupe__pg_int(r, i, 1), loupe__pg_text(r, i, 3),
+                                       loupe__pg_is_null(r, i, 2), loupe__pg_double(r, i, 2));
+            break;
+        case LOUPE__CHILD_INTER:
+            rc = loupe__rec_read_intermediate(&c->b, tid, loupe__pg_int(r, i, 1),
+                                              loupe__pg_text(r, i, 3), loupe__pg_is_null(r, i, 2),
+                                              loupe__pg_double(r, i, 2));
+            break;
+        default:
+            rc = loupe__rec_read_attr(&c->b, kind == LOUPE__CHILD_SATTRS, tid,
+                                      loupe__pg_text(r, i, 1), loupe__pg_text(r, i, 2));
         }
-        const loupe_distribution *d = NULL;
-        if ((rc = loupe__dist_memo_get(&s->base, &memo, loupe__pg_text(r, i, 3), tid, name, s->where, &d))) break;
-        if (loupe__trial_rec_add_param(rec, name, loupe__pg_double(r, i, 2), d)) rc = oom(s);
     }
-    loupe__dist_memo_free(&memo);
     return rc;
 }
 
 static int read_body(pg_storage *s, void *vctx) {
     read_ctx *c = vctx;
-    loupe__rec_vec_clear(&c->recs);
-    int rc = study_exists(s, c->study_id, 0);
+    loupe__rec_read_reset(&c->b);
+    int rc = study_exists(s, c->b.study_id, 0);
     if (rc) return rc;
     loupe__pgp p;
     loupe__pgp_init(&p);
-    loupe__pgp_int(&p, c->study_id);
+    loupe__pgp_int(&p, c->b.study_id);
     loupe__pgp_int(&p, c->after);
     loupe__pgp_text(&p, c->ids);
     PGresult *r;
@@ -990,68 +835,12 @@ static int read_body(pg_storage *s, void *vctx) {
     if ((rc = run(s, ST_READ_TRIALS, &p, &r, "reading trials"))) return rc;
     rc = read_trial_rows(s, c, r);
     PQclear(r);
-    if (rc || c->recs.len == 0) return rc;
+    if (rc || c->b.recs.len == 0) return rc;
 
-    if ((rc = run(s, ST_READ_PARAMS, &p, &r, "reading params"))) return rc;
-    rc = read_param_rows(s, c, r);
-    PQclear(r);
-    if (rc) return rc;
-
-    size_t pos = 0;
-    if ((rc = run(s, ST_READ_VALUES, &p, &r, "reading trial values"))) return rc;
-    for (int i = 0; !rc && i < PQntuples(r); i++) {
-        int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!rec) continue;
-        int64_t objective = loupe__pg_int(r, i, 1);
-        double v;
-        if (objective < 0 || objective > 100000 || column_value(r, i, 2, 3, 0, &v))
-            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                              "trial_values row of trial_id %lld (objective %lld) in %s is not "
-                              "in Optuna's form (value_type FINITE with a value, or INF_POS / "
-                              "INF_NEG with NULL)",
-                              (long long)tid, (long long)objective, s->where);
-        else if (loupe__trial_rec_set_value(rec, (size_t)objective, v))
-            rc = oom(s);
-    }
-    PQclear(r);
-    if (rc) return rc;
-
-    pos = 0;
-    if ((rc = run(s, ST_READ_INTER, &p, &r, "reading intermediate values"))) return rc;
-    for (int i = 0; !rc && i < PQntuples(r); i++) {
-        int64_t tid = loupe__pg_int(r, i, 0);
-        loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!rec) continue;
-        double v;
-        if (column_value(r, i, 2, 3, 1, &v))
-            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                              "trial_intermediate_values row of trial_id %lld (step %lld) in %s "
-                              "is not in Optuna's form (type FINITE with a value, or INF_POS / "
-                              "INF_NEG / NAN with NULL)",
-                              (long long)tid, (long long)loupe__pg_int(r, i, 1), s->where);
-        else if (loupe__trial_rec_put_intermediate(rec, loupe__pg_int(r, i, 1), v))
-            rc = oom(s);
-    }
-    PQclear(r);
-    if (rc) return rc;
-
-    for (int sys = 0; sys < 2; sys++) {
-        pos = 0;
-        if ((rc = run(s, sys ? ST_READ_SATTRS : ST_READ_UATTRS, &p, &r,
-                      "reading trial attributes")))
-            return rc;
-        for (int i = 0; !rc && i < PQntuples(r); i++) {
-            loupe__trial_rec *rec = loupe__rec_seek(&c->recs, &pos, loupe__pg_int(r, i, 0));
-            if (!rec) continue;
-            const char *key = loupe__pg_text(r, i, 1);
-            const char *json = loupe__pg_text(r, i, 2);
-            if (!key) key = "";
-            if (!json) json = "null";
-            if (sys ? loupe__trial_rec_add_system_attr(rec, key, json)
-                    : loupe__trial_rec_add_user_attr(rec, key, json))
-                rc = oom(s);
-        }
+    /* the child statements follow ST_READ_TRIALS in LOUPE__CHILD_* order */
+    for (int k = 0; k < LOUPE__CHILD_TABLES; k++) {
+        if ((rc = run(s, ST_READ_TRIALS + 1 + k, &p, &r, loupe__child_read_what[k]))) return rc;
+        rc = read_child_rows(c, r, k);
         PQclear(r);
         if (rc) return rc;
     }
@@ -1073,22 +862,15 @@ static int pg_read_trials(loupe_storage *base, int64_t study_id, int64_t after_t
     }
     read_ctx c;
     memset(&c, 0, sizeof c);
-    c.study_id = study_id;
+    c.b.s = base;
+    c.b.where = s->where;
+    c.b.memo_where = s->where;
+    c.b.study_id = study_id;
     c.after = after_trial_id;
     c.ids = b.data;
     int rc = loupe__pg_run_tx(s, 0, read_body, &c);
     loupe__buf_free(&b);
-    size_t i = 0;
-    for (; !rc && i < c.recs.len; i++) {
-        if (loupe__rec_vec_push(out, c.recs.items[i])) {
-            rc = oom(s);
-            break;
-        }
-    }
-    /* the references moved into out stay; the rest are released */
-    for (size_t j = i; j < c.recs.len; j++) loupe__trial_rec_release(c.recs.items[j]);
-    free(c.recs.items);
-    return rc;
+    return loupe__rec_read_finish(&c.b, rc, out);
 }
 
 typedef struct trial_study_ctx {
@@ -1121,15 +903,7 @@ static int pg_read_trial(loupe_storage *base, int64_t trial_id, loupe__trial_rec
     loupe__rec_vec v;
     memset(&v, 0, sizeof v);
     rc = pg_read_trials(base, c.study_id, INT64_MAX, 1, &trial_id, &v);
-    if (!rc && v.len == 0)
-        rc = loupe__error(base, LOUPE_ENOTFOUND, "No trial with id %lld", (long long)trial_id);
-    if (!rc) {
-        *out = v.items[0];
-        v.items[0] = NULL;
-        v.len = 0;
-    }
-    loupe__rec_vec_free(&v);
-    return rc;
+    return loupe__rec_read_one(base, rc, &v, trial_id, out);
 }
 
 typedef struct by_number_ctx {
@@ -1200,8 +974,7 @@ static void pg_close(loupe_storage *base) {
     pg_storage *s = PG(base);
     if (!s) return;
     if (s->conn) PQfinish(s->conn);
-    for (size_t i = 0; i < s->n_dists; i++) dist_entry_free(s->dists[i]);
-    free(s->dists);
+    loupe__dist_cache_free(&s->dists);
     free(s->conninfo);
     free(s);
 }

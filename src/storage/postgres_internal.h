@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "storage/postgres.h"
+#include "storage/sql_common.h"
 #include "storage/storage.h"
 
 /* How long one operation keeps retrying transient failures (serialization
@@ -24,15 +25,6 @@
 #define LOUPE__PG_CONNECT_TIMEOUT "10"
 /* The most statements postgres.c prepares (per connection). */
 #define LOUPE__PG_MAX_STMTS 96
-
-/* The first distribution stored for a param name in a study (cached: it never
- * changes while the study exists). */
-typedef struct loupe__pg_first_dist {
-    int64_t study_id;
-    uint64_t hash;
-    char *name;
-    loupe_distribution dist;
-} loupe__pg_first_dist;
 
 typedef struct pg_storage {
     loupe_storage base; /* first: the handle casts both ways */
@@ -48,8 +40,7 @@ typedef struct pg_storage {
     int transient;       /* the failure may go away when the transaction is run again */
     int conn_lost;       /* the connection is gone (reconnect before the next try) */
     unsigned char prepared[LOUPE__PG_MAX_STMTS];
-    loupe__pg_first_dist **dists;
-    size_t n_dists, dists_alloc;
+    loupe__dist_cache dists; /* first distribution of each param name */
 } pg_storage;
 
 /* ------------------------------------------------------------ parameters */

@@ -3,7 +3,8 @@
  * file that Python Optuna and optuna-dashboard read and write too. Every write
  * is one BEGIN IMMEDIATE transaction, retried as a whole while another process
  * holds the lock; reads of several statements run in one read transaction.
- * Schema creation, inspection and upgrade live in sqlite_schema.c.
+ * Schema creation, inspection and upgrade live in sqlite_schema.c; the checks,
+ * caches and record building shared with postgres.c in sql_common.c.
  */
 #include <errno.h>
 #include <math.h>
@@ -128,6 +129,13 @@ enum {
     ST_READ_SATTRS_IDS,
     ST_COUNT
 };
+#define CHILD_AT(st, child) (st == ST_READ_TRIALS + 1 + LOUPE__CHILD_##child)
+_Static_assert(CHILD_AT(ST_READ_PARAMS, PARAMS) && CHILD_AT(ST_READ_VALUES, VALUES) &&
+                   CHILD_AT(ST_READ_INTER, INTER) && CHILD_AT(ST_READ_UATTRS, UATTRS) &&
+                   CHILD_AT(ST_READ_SATTRS, SATTRS) &&
+                   ST_READ_SATTRS_IDS - ST_READ_TRIALS_IDS == ST_READ_SATTRS - ST_READ_TRIALS,
+               "the read statements follow LOUPE__CHILD_* order");
+#undef CHILD_AT
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -237,26 +245,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* ------------------------------------------------------------ the handle */
 
-/* The first distribution stored for a param name in a study: fixed for the
- * study's lifetime (later rows get larger param_ids), so it is cached. */
-typedef struct first_dist {
-    int64_t study_id;
-    uint64_t hash;
-    char *name;
-    loupe_distribution dist;
-} first_dist;
-
 typedef struct sq_storage {
     loupe_storage base; /* first: the handle casts both ways */
     sqlite3 *db;
     char *path;
+    char *qpath; /* 'path', as the trial reads' messages name the file */
     int busy_ms;
     unsigned seed;        /* backoff jitter */
     uint64_t own_commits; /* this handle's write commits, for data_version */
     int has_heartbeats;   /* trial_heartbeats exists (deleted with the study) */
     sqlite3_stmt *st[ST_COUNT];
-    first_dist **dists;
-    size_t n_dists, dists_alloc;
+    loupe__dist_cache dists; /* first distribution of each param name */
 } sq_storage;
 
 static sq_storage *SQ(loupe_storage *s) { return (sq_storage *)s; }
@@ -356,38 +355,13 @@ static int run_tx(sq_storage *s, int write, tx_body body, void *ctx) {
 
 /* Optuna's stored forms of a float: (value, type) with NULL for inf and NaN. */
 static void bind_value(sqlite3_stmt *st, int vi, int ti, double v, int allow_nan) {
-    if (isnan(v) && allow_nan) {
+    int null;
+    const char *type = loupe__value_type(v, allow_nan, &null);
+    if (null)
         sqlite3_bind_null(st, vi);
-        sqlite3_bind_text(st, ti, "NAN", -1, SQLITE_STATIC);
-    } else if (isinf(v)) {
-        sqlite3_bind_null(st, vi);
-        sqlite3_bind_text(st, ti, v > 0 ? "INF_POS" : "INF_NEG", -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_double(st, vi, v);
-        sqlite3_bind_text(st, ti, "FINITE", -1, SQLITE_STATIC);
-    }
-}
-
-/* Reads (value column, type column) back; -1 when the pair is not Optuna's. */
-static int column_value(sqlite3_stmt *st, int vi, int ti, int allow_nan, double *out) {
-    const char *type = (const char *)sqlite3_column_text(st, ti);
-    int null = sqlite3_column_type(st, vi) == SQLITE_NULL;
-    if (!type) return -1;
-    if (strcmp(type, "FINITE") == 0) {
-        if (null) return -1;
-        *out = sqlite3_column_double(st, vi);
-        return 0;
-    }
-    if (!null) return -1;
-    if (strcmp(type, "INF_POS") == 0)
-        *out = INFINITY;
-    else if (strcmp(type, "INF_NEG") == 0)
-        *out = -INFINITY;
-    else if (allow_nan && strcmp(type, "NAN") == 0)
-        *out = NAN;
     else
-        return -1;
-    return 0;
+        sqlite3_bind_double(st, vi, v);
+    sqlite3_bind_text(st, ti, type, -1, SQLITE_STATIC);
 }
 
 /* Reads a DATETIME column: -1 for NULL, ECORRUPT on text SQLAlchemy would not write. */
@@ -408,50 +382,11 @@ static int column_datetime(sq_storage *s, sqlite3_stmt *st, int col, int64_t tri
 
 /* ------------------------------------------------------------ first distributions */
 
-static uint64_t dist_hash(int64_t study_id, const char *name) {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)study_id;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
-
-static first_dist *dist_lookup(sq_storage *s, int64_t study_id, const char *name) {
-    uint64_t h = dist_hash(study_id, name);
-    for (size_t i = 0; i < s->n_dists; i++) {
-        first_dist *d = s->dists[i];
-        if (d->hash == h && d->study_id == study_id && strcmp(d->name, name) == 0) return d;
-    }
-    return NULL;
-}
-
-static void dist_entry_free(first_dist *d) {
-    if (!d) return;
-    free(d->name);
-    loupe__distribution_free(&d->dist);
-    free(d);
-}
-
-static void dist_forget_study(sq_storage *s, int64_t study_id) {
-    size_t k = 0;
-    for (size_t i = 0; i < s->n_dists; i++) {
-        if (s->dists[i]->study_id == study_id)
-            dist_entry_free(s->dists[i]);
-        else
-            s->dists[k++] = s->dists[i];
-    }
-    s->n_dists = k;
-}
-
 /* The first stored distribution of name in the study (*out NULL when the name
  * is new), from the cache or the database. */
 static int first_distribution(sq_storage *s, int64_t study_id, const char *name,
                               const loupe_distribution **out) {
-    *out = NULL;
-    first_dist *d = dist_lookup(s, study_id, name);
-    if (d) {
-        *out = &d->dist;
-        return LOUPE_OK;
-    }
+    if ((*out = loupe__dist_cache_find(&s->dists, study_id, name))) return LOUPE_OK;
     sqlite3_stmt *st = NULL;
     int rc = get_st(s, ST_FIRST_DIST, &st);
     if (rc) return rc;
@@ -459,39 +394,10 @@ static int first_distribution(sq_storage *s, int64_t study_id, const char *name,
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     int r = step_row(s, st, "reading the first distribution of a param");
     if (r <= 0) return -r;
-    d = calloc(1, sizeof *d);
-    if (!d || !(d->name = strdup(name))) {
-        free(d);
-        sqlite3_reset(st);
-        return oom(s);
-    }
-    char err[256];
-    rc = loupe__distribution_from_json((const char *)sqlite3_column_text(st, 0), &d->dist, err,
-                                       sizeof err);
+    rc = loupe__dist_cache_add(&s->base, &s->dists, study_id, name,
+                               (const char *)sqlite3_column_text(st, 0), out);
     sqlite3_reset(st);
-    if (rc) {
-        dist_entry_free(d);
-        return rc == LOUPE_ENOMEM ? oom(s)
-                                  : loupe__error(&s->base, LOUPE_ECORRUPT,
-                                                 "the stored distribution of param '%s' in study "
-                                                 "%lld is unreadable: %s",
-                                                 name, (long long)study_id, err);
-    }
-    d->study_id = study_id;
-    d->hash = dist_hash(study_id, name);
-    if (s->n_dists == s->dists_alloc) {
-        size_t na = s->dists_alloc ? s->dists_alloc * 2 : 16;
-        first_dist **p = realloc(s->dists, na * sizeof *p);
-        if (!p) {
-            dist_entry_free(d);
-            return oom(s);
-        }
-        s->dists = p;
-        s->dists_alloc = na;
-    }
-    s->dists[s->n_dists++] = d;
-    *out = &d->dist;
-    return LOUPE_OK;
+    return rc;
 }
 
 /* ------------------------------------------------------------ studies */
@@ -546,21 +452,10 @@ static int create_study_body(sq_storage *s, void *vctx) {
 static int sq_create_study(loupe_storage *base, const char *name, size_t n_directions,
                            const loupe_direction *directions, int64_t *study_id) {
     sq_storage *s = SQ(base);
-    if (!name || !*name) return loupe__error(base, LOUPE_EINVAL, "A study needs a non-empty name.");
-    if (strlen(name) > 512)
-        return loupe__error(base, LOUPE_EINVAL,
-                            "Study name is %zu bytes long; Optuna's schema allows 512.",
-                            strlen(name));
-    if (n_directions == 0 || !directions)
-        return loupe__error(base, LOUPE_EINVAL, "A study needs at least one direction.");
-    for (size_t i = 0; i < n_directions; i++)
-        if ((unsigned)directions[i] > LOUPE_MAXIMIZE)
-            return loupe__error(base, LOUPE_EINVAL,
-                                "Direction %zu has the unknown value %d; use LOUPE_MINIMIZE or "
-                                "LOUPE_MAXIMIZE.",
-                                i, (int)directions[i]);
+    int rc = loupe__check_study_args(base, name, n_directions, directions);
+    if (rc) return rc;
     create_study_ctx c = {name, n_directions, directions, 0};
-    int rc = run_tx(s, 1, create_study_body, &c);
+    rc = run_tx(s, 1, create_study_body, &c);
     if (!rc && study_id) *study_id = c.id;
     return rc;
 }
@@ -585,7 +480,7 @@ static int delete_study_body(sq_storage *s, void *vctx) {
 static int sq_delete_study(loupe_storage *base, int64_t study_id) {
     sq_storage *s = SQ(base);
     int rc = run_tx(s, 1, delete_study_body, &study_id);
-    if (!rc) dist_forget_study(s, study_id);
+    if (!rc) loupe__dist_cache_forget_study(&s->dists, study_id);
     return rc;
 }
 
@@ -834,80 +729,55 @@ static int params_compatible(sq_storage *s, int64_t study_id, int64_t trial_id, 
         int r = step_row(s, st, "checking a param");
         sqlite3_reset(st);
         if (r < 0) return -r;
-        if (r)
-            return loupe__error(&s->base, LOUPE_EINVAL,
-                                "Trial#%lld already has a param named '%s'; a param is set once "
-                                "per trial (suggest it again to read the stored value).",
-                                (long long)number, params[i].name);
+        if (r) return loupe__param_taken(&s->base, number, params[i].name);
         const loupe_distribution *first;
-        if ((rc = first_distribution(s, study_id, params[i].name, &first))) return rc;
-        char err[512];
-        if (first && loupe__distribution_compatible(first, &params[i].dist, err, sizeof err))
-            return loupe__error(&s->base, LOUPE_EINCOMPAT, "Param '%s': %s", params[i].name, err);
+        if ((rc = first_distribution(s, study_id, params[i].name, &first)) ||
+            (rc = loupe__param_compatible(&s->base, &params[i], first)))
+            return rc;
     }
     return LOUPE_OK;
 }
 
-static int insert_params(sq_storage *s, int64_t trial_id, size_t n, const loupe_param *params) {
-    loupe__buf b;
-    loupe__buf_init(&b, 0);
-    int rc = LOUPE_OK;
-    for (size_t i = 0; !rc && i < n; i++) {
-        loupe__buf_reset(&b);
-        loupe__distribution_write_json(&b, &params[i].dist);
-        if (b.failed || !b.data) {
-            rc = oom(s);
-            break;
-        }
-        sqlite3_stmt *st = NULL;
-        if ((rc = get_st(s, ST_PARAM_INSERT, &st))) break;
-        sqlite3_bind_int64(st, 1, trial_id);
-        sqlite3_bind_text(st, 2, params[i].name, -1, SQLITE_STATIC);
-        sqlite3_bind_double(st, 3, params[i].internal);
-        sqlite3_bind_text(st, 4, b.data, (int)b.len, SQLITE_STATIC);
-        rc = step_done(s, st, "inserting a param");
-    }
-    loupe__buf_free(&b);
-    return rc;
+/* How sqlite.c writes the rows of loupe__write_children. */
+static int child_param(void *db, int64_t trial_id, const loupe_param *p, const char *dist_json,
+                       size_t len) {
+    sq_storage *s = db;
+    sqlite3_stmt *st = NULL;
+    int rc = get_st(s, ST_PARAM_INSERT, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, trial_id);
+    sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 3, p->internal);
+    sqlite3_bind_text(st, 4, dist_json, (int)len, SQLITE_STATIC);
+    return step_done(s, st, "inserting a param");
 }
 
-static int upsert_keyed_value(sq_storage *s, int upd_id, int ins_id, int64_t trial_id, int64_t key,
-                              double v, int allow_nan, const char *what) {
+static int child_attr(void *db, int64_t trial_id, int system, const loupe_attr *a,
+                      const char *what) {
+    return upsert_attr(db, system ? ST_TSATTR_UPDATE : ST_TUATTR_UPDATE,
+                       system ? ST_TSATTR_INSERT : ST_TUATTR_INSERT, trial_id, a, what);
+}
+
+/* Upsert of one (trial_id, key) value row: UPDATE, then INSERT when no row matched. */
+static int child_keyed(void *db, int64_t trial_id, int is_value, int64_t key, double v,
+                       const char *what) {
+    sq_storage *s = db;
     sqlite3_stmt *st = NULL;
-    int rc = get_st(s, upd_id, &st);
+    int rc = get_st(s, is_value ? ST_VALUE_UPDATE : ST_INTER_UPDATE, &st);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, trial_id);
     sqlite3_bind_int64(st, 2, key);
-    bind_value(st, 3, 4, v, allow_nan);
+    bind_value(st, 3, 4, v, !is_value);
     if ((rc = step_done(s, st, what))) return rc;
     if (sqlite3_changes(s->db) > 0) return LOUPE_OK;
-    if ((rc = get_st(s, ins_id, &st))) return rc;
+    if ((rc = get_st(s, is_value ? ST_VALUE_INSERT : ST_INTER_INSERT, &st))) return rc;
     sqlite3_bind_int64(st, 1, trial_id);
     sqlite3_bind_int64(st, 2, key);
-    bind_value(st, 3, 4, v, allow_nan);
+    bind_value(st, 3, 4, v, !is_value);
     return step_done(s, st, what);
 }
 
-/* Writes a trial's children (params already checked). */
-static int write_children(sq_storage *s, int64_t trial_id, size_t n_params,
-                          const loupe_param *params, size_t n_ua, const loupe_attr *ua, size_t n_sa,
-                          const loupe_attr *sa, size_t n_inter, const loupe_intermediate *inter,
-                          size_t n_values, const double *values) {
-    int rc = insert_params(s, trial_id, n_params, params);
-    for (size_t i = 0; !rc && i < n_ua; i++)
-        rc = upsert_attr(s, ST_TUATTR_UPDATE, ST_TUATTR_INSERT, trial_id, &ua[i],
-                         "writing a trial user attribute");
-    for (size_t i = 0; !rc && i < n_sa; i++)
-        rc = upsert_attr(s, ST_TSATTR_UPDATE, ST_TSATTR_INSERT, trial_id, &sa[i],
-                         "writing a trial system attribute");
-    for (size_t i = 0; !rc && i < n_inter; i++)
-        rc = upsert_keyed_value(s, ST_INTER_UPDATE, ST_INTER_INSERT, trial_id, inter[i].step,
-                                inter[i].value, 1, "writing an intermediate value");
-    for (size_t i = 0; !rc && i < n_values; i++)
-        rc = upsert_keyed_value(s, ST_VALUE_UPDATE, ST_VALUE_INSERT, trial_id, (int64_t)i,
-                                values[i], 0, "writing a trial value");
-    return rc;
-}
+static const loupe__child_writer child_writer = {child_param, child_attr, child_keyed};
 
 typedef struct create_trial_ctx {
     int64_t study_id;
@@ -945,26 +815,16 @@ static int create_trial_body(sq_storage *s, void *vctx) {
 
     if ((rc = params_compatible(s, c->study_id, c->trial_id, c->number, t->n_params, t->params)))
         return rc;
-    return write_children(s, c->trial_id, t->n_params, t->params, t->n_user_attrs, t->user_attrs,
-                          t->n_system_attrs, t->system_attrs, t->n_intermediate, t->intermediate,
-                          t->n_values, t->values);
+    return loupe__write_children(&s->base, &child_writer, s, c->trial_id, t, NULL);
 }
 
 static int sq_create_trial(loupe_storage *base, int64_t study_id, const loupe_frozen_trial *tmpl,
                            int64_t *trial_id, int64_t *number) {
     sq_storage *s = SQ(base);
-    if (tmpl) {
-        int rc;
-        if ((unsigned)tmpl->state > LOUPE_WAITING)
-            return loupe__error(base, LOUPE_EINVAL,
-                                "Unknown trial state %d; use a loupe_trial_state value.",
-                                (int)tmpl->state);
-        if ((rc = loupe__check_template(base, tmpl))) return rc;
-        if (tmpl->n_intermediate && !tmpl->intermediate)
-            return loupe__error(base, LOUPE_EINVAL, "intermediate values array is NULL");
-    }
+    int rc = loupe__check_template(base, tmpl);
+    if (rc) return rc;
     create_trial_ctx c = {study_id, tmpl, 0, 0};
-    int rc = run_tx(s, 1, create_trial_body, &c);
+    rc = run_tx(s, 1, create_trial_body, &c);
     if (rc) return rc;
     if (trial_id) *trial_id = c.trial_id;
     if (number) *number = c.number;
@@ -1024,34 +884,21 @@ static int update_body(sq_storage *s, void *vctx) {
         return loupe__error(&s->base, LOUPE_ENOTFOUND, "No trial with id %lld",
                             (long long)u->trial_id);
     int64_t number = sqlite3_column_int64(st, 0);
-    const char *state_text = (const char *)sqlite3_column_text(st, 1);
-    int state = loupe__parse_state(state_text);
     int64_t study_id = sqlite3_column_int64(st, 2);
-    if (state < 0) {
-        rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                          "trials row trial_id=%lld in '%s' has the unknown state '%.40s'",
-                          (long long)u->trial_id, s->path, state_text ? state_text : "NULL");
-        sqlite3_reset(st);
-        return rc;
-    }
+    int state;
+    rc = loupe__check_updatable(&s->base, s->qpath, u->trial_id, number,
+                                (const char *)sqlite3_column_text(st, 1), &state);
     sqlite3_reset(st);
-    if (loupe_trial_state_is_finished(state))
-        return loupe__error(&s->base, LOUPE_EFINISHED,
-                            "Trial#%lld has already finished and can not be updated.",
-                            (long long)number);
+    if (rc) return rc;
     if ((rc = params_compatible(s, study_id, u->trial_id, number, u->n_params, u->params)))
         return rc;
-    if ((rc = write_children(s, u->trial_id, u->n_params, u->params, u->n_user_attrs, u->user_attrs,
-                             u->n_system_attrs, u->system_attrs, u->n_intermediate, u->intermediate,
-                             u->set_state ? u->n_values : 0, u->values)))
-        return rc;
-    if (!u->set_state) return LOUPE_OK;
-    /* Optuna: RUNNING on a trial that is not WAITING changes nothing more */
-    if (u->state == LOUPE_RUNNING && state != LOUPE_WAITING) return LOUPE_OK;
+    if ((rc = loupe__write_children(&s->base, &child_writer, s, u->trial_id, NULL, u))) return rc;
+    int kind = u->set_state ? loupe__state_change_kind(u, state) : -1;
+    if (kind < 0) return LOUPE_OK;
     int64_t now = u->now_us ? u->now_us : loupe__now_us();
-    int id = u->state == LOUPE_RUNNING                 ? ST_TRIAL_SET_STATE_START
-             : loupe_trial_state_is_finished(u->state) ? ST_TRIAL_SET_STATE_COMPLETE
-                                                       : ST_TRIAL_SET_STATE;
+    int id = kind == 1 ? ST_TRIAL_SET_STATE_START
+             : kind == 2 ? ST_TRIAL_SET_STATE_COMPLETE
+                         : ST_TRIAL_SET_STATE;
     if ((rc = get_st(s, id, &st))) return rc;
     sqlite3_bind_int64(st, 1, u->trial_id);
     sqlite3_bind_text(st, 2, loupe__state_names[u->state], -1, SQLITE_STATIC);
@@ -1075,16 +922,53 @@ static int sq_update_trial(loupe_storage *base, const loupe__trial_update *u, in
 /* ------------------------------------------------------------ trial reads */
 
 typedef struct read_ctx {
-    int64_t study_id, after;
+    int64_t after;
     size_t n_ids;
     const int64_t *ids;
-    loupe__rec_vec recs; /* built here, handed to the caller after the commit */
+    loupe__rec_read b; /* built here, handed to the caller after the commit */
 } read_ctx;
+
+/* Steps a child-table read, handing each row to one loupe__rec_read_* call. */
+static int read_rows(sq_storage *s, read_ctx *c, int id, const char *what, int kind) {
+    sqlite3_stmt *st = NULL;
+    int rc = get_st(s, id, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, c->b.study_id);
+    sqlite3_bind_int64(st, 2, c->after);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t tid = sqlite3_column_int64(st, 0);
+        int null2 = sqlite3_column_type(st, 2) == SQLITE_NULL;
+        switch (kind) {
+        case LOUPE__CHILD_PARAMS:
+            rc = loupe__rec_read_param(&c->b, tid, (const char *)sqlite3_column_text(st, 1), !null2,
+                                       sqlite3_column_double(st, 2),
+                                       (const char *)sqlite3_column_text(st, 3));
+            break;
+        case LOUPE__CHILD_VALUES:
+        case LOUPE__CHILD_INTER: {
+            const char *type = (const char *)sqlite3_column_text(st, 3);
+            double raw = null2 ? 0 : sqlite3_column_double(st, 2);
+            int64_t key = sqlite3_column_int64(st, 1);
+            rc = kind == LOUPE__CHILD_VALUES
+                     ? loupe__rec_read_value(&c->b, tid, key, type, null2, raw)
+                     : loupe__rec_read_intermediate(&c->b, tid, key, type, null2, raw);
+            break;
+        }
+        default:
+            rc = loupe__rec_read_attr(&c->b, kind == LOUPE__CHILD_SATTRS, tid,
+                                      (const char *)sqlite3_column_text(st, 1),
+                                      (const char *)sqlite3_column_text(st, 2));
+        }
+    }
+    if (rc) return rc;
+    return step == SQLITE_DONE ? LOUPE_OK : fail(s, step, what);
+}
 
 static int read_body(sq_storage *s, void *vctx) {
     read_ctx *c = vctx;
-    loupe__rec_vec_clear(&c->recs);
-    int rc = study_exists(s, c->study_id);
+    loupe__rec_read_reset(&c->b);
+    int rc = study_exists(s, c->b.study_id);
     if (rc) return rc;
     sqlite3_stmt *st = NULL;
     int with_ids = c->n_ids > 0;
@@ -1102,135 +986,30 @@ static int read_body(sq_storage *s, void *vctx) {
     int base = with_ids ? ST_READ_TRIALS_IDS : ST_READ_TRIALS;
     int step;
 
-    /* trials */
     if ((rc = get_st(s, base, &st))) return rc;
-    sqlite3_bind_int64(st, 1, c->study_id);
+    sqlite3_bind_int64(st, 1, c->b.study_id);
     sqlite3_bind_int64(st, 2, c->after);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t tid = sqlite3_column_int64(st, 0);
-        const char *state_text = (const char *)sqlite3_column_text(st, 2);
-        int state = loupe__parse_state(state_text);
-        if (state < 0)
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trials row trial_id=%lld in '%s' has the unknown state '%.40s' "
-                                "(Optuna writes RUNNING, COMPLETE, PRUNED, FAIL or WAITING)",
-                                (long long)tid, s->path, state_text ? state_text : "NULL");
-        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trials row trial_id=%lld in '%s' has no number", (long long)tid,
-                                s->path);
-        loupe__trial_rec *r = loupe__trial_rec_new();
-        if (!r) return oom(s);
-        r->t.trial_id = tid;
-        r->t.number = sqlite3_column_int64(st, 1);
-        r->t.study_id = c->study_id;
-        r->t.state = (loupe_trial_state)state;
+        int has_number = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        loupe__trial_rec *r;
+        if ((rc = loupe__rec_read_trial(&c->b, tid, has_number, sqlite3_column_int64(st, 1),
+                                        (const char *)sqlite3_column_text(st, 2), &r)))
+            return rc;
         if ((rc = column_datetime(s, st, 3, tid, "datetime_start", &r->t.datetime_start_us)) ||
             (rc =
                  column_datetime(s, st, 4, tid, "datetime_complete", &r->t.datetime_complete_us))) {
             loupe__trial_rec_release(r);
             return rc;
         }
-        if (loupe__rec_vec_push(&c->recs, r)) {
-            loupe__trial_rec_release(r);
-            return oom(s);
-        }
+        if ((rc = loupe__rec_read_push(&c->b, r))) return rc;
     }
     if (step != SQLITE_DONE) return fail(s, step, "reading trials");
-    if (c->recs.len == 0) return LOUPE_OK;
+    if (c->b.recs.len == 0) return LOUPE_OK;
 
-    /* params */
-    loupe__dist_memo memo;
-    memset(&memo, 0, sizeof memo);
-    size_t pos = 0;
-    if ((rc = get_st(s, base + (ST_READ_PARAMS - ST_READ_TRIALS), &st))) return rc;
-    sqlite3_bind_int64(st, 1, c->study_id);
-    sqlite3_bind_int64(st, 2, c->after);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t tid = sqlite3_column_int64(st, 0);
-        loupe__trial_rec *r = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!r) continue;
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        if (!name) name = "";
-        if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
-            rc = loupe__error(&s->base, LOUPE_ECORRUPT,
-                              "param '%s' of trial_id %lld in '%s' has no value", name,
-                              (long long)tid, s->path);
-            break;
-        }
-        const loupe_distribution *d = NULL;
-        if ((rc = loupe__dist_memo_get(&s->base, &memo, (const char *)sqlite3_column_text(st, 3), tid, name, s->path, &d)))
-            break;
-        if (loupe__trial_rec_add_param(r, name, sqlite3_column_double(st, 2), d)) {
-            rc = oom(s);
-            break;
-        }
-    }
-    loupe__dist_memo_free(&memo);
-    if (rc) return rc;
-    if (step != SQLITE_DONE) return fail(s, step, "reading params");
-
-    /* values */
-    pos = 0;
-    if ((rc = get_st(s, base + (ST_READ_VALUES - ST_READ_TRIALS), &st))) return rc;
-    sqlite3_bind_int64(st, 1, c->study_id);
-    sqlite3_bind_int64(st, 2, c->after);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t tid = sqlite3_column_int64(st, 0);
-        loupe__trial_rec *r = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!r) continue;
-        int64_t objective = sqlite3_column_int64(st, 1);
-        double v;
-        if (objective < 0 || objective > 100000 || column_value(st, 2, 3, 0, &v))
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trial_values row of trial_id %lld (objective %lld) in '%s' is not "
-                                "in Optuna's form (value_type FINITE with a value, or INF_POS / "
-                                "INF_NEG with NULL)",
-                                (long long)tid, (long long)objective, s->path);
-        if (loupe__trial_rec_set_value(r, (size_t)objective, v)) return oom(s);
-    }
-    if (step != SQLITE_DONE) return fail(s, step, "reading trial values");
-
-    /* intermediate values */
-    pos = 0;
-    if ((rc = get_st(s, base + (ST_READ_INTER - ST_READ_TRIALS), &st))) return rc;
-    sqlite3_bind_int64(st, 1, c->study_id);
-    sqlite3_bind_int64(st, 2, c->after);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t tid = sqlite3_column_int64(st, 0);
-        loupe__trial_rec *r = loupe__rec_seek(&c->recs, &pos, tid);
-        if (!r) continue;
-        double v;
-        if (column_value(st, 2, 3, 1, &v))
-            return loupe__error(&s->base, LOUPE_ECORRUPT,
-                                "trial_intermediate_values row of trial_id %lld (step %lld) in "
-                                "'%s' is not in Optuna's form (type FINITE with a value, or "
-                                "INF_POS / INF_NEG / NAN with NULL)",
-                                (long long)tid, (long long)sqlite3_column_int64(st, 1), s->path);
-        if (loupe__trial_rec_put_intermediate(r, sqlite3_column_int64(st, 1), v)) return oom(s);
-    }
-    if (step != SQLITE_DONE) return fail(s, step, "reading intermediate values");
-
-    /* attributes */
-    for (int sys = 0; sys < 2; sys++) {
-        pos = 0;
-        int id = base + ((sys ? ST_READ_SATTRS : ST_READ_UATTRS) - ST_READ_TRIALS);
-        if ((rc = get_st(s, id, &st))) return rc;
-        sqlite3_bind_int64(st, 1, c->study_id);
-        sqlite3_bind_int64(st, 2, c->after);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            loupe__trial_rec *r = loupe__rec_seek(&c->recs, &pos, sqlite3_column_int64(st, 0));
-            if (!r) continue;
-            const char *key = (const char *)sqlite3_column_text(st, 1);
-            const char *json = (const char *)sqlite3_column_text(st, 2);
-            if (!key) key = "";
-            if (!json) json = "null";
-            if (sys ? loupe__trial_rec_add_system_attr(r, key, json)
-                    : loupe__trial_rec_add_user_attr(r, key, json))
-                return oom(s);
-        }
-        if (step != SQLITE_DONE) return fail(s, step, "reading trial attributes");
-    }
+    /* the child statements follow ST_READ_TRIALS(_IDS) in LOUPE__CHILD_* order */
+    for (int k = 0; k < LOUPE__CHILD_TABLES; k++)
+        if ((rc = read_rows(s, c, base + 1 + k, loupe__child_read_what[k], k))) return rc;
     return LOUPE_OK;
 }
 
@@ -1238,25 +1017,16 @@ static int sq_read_trials(loupe_storage *base, int64_t study_id, int64_t after_t
                           size_t n_ids, const int64_t *ids, loupe__rec_vec *out) {
     sq_storage *s = SQ(base);
     if (n_ids && !ids) return loupe__error(base, LOUPE_EINVAL, "ids array is NULL");
-    int rc;
     read_ctx c;
     memset(&c, 0, sizeof c);
-    c.study_id = study_id;
+    c.b.s = base;
+    c.b.where = s->qpath;
+    c.b.memo_where = s->path;
+    c.b.study_id = study_id;
     c.after = after_trial_id;
     c.n_ids = n_ids;
     c.ids = ids;
-    rc = run_tx(s, 0, read_body, &c);
-    size_t i = 0;
-    for (; !rc && i < c.recs.len; i++) {
-        if (loupe__rec_vec_push(out, c.recs.items[i])) {
-            rc = oom(s);
-            break;
-        }
-    }
-    /* the references moved into out stay; the rest are released */
-    for (size_t j = i; j < c.recs.len; j++) loupe__trial_rec_release(c.recs.items[j]);
-    free(c.recs.items);
-    return rc;
+    return loupe__rec_read_finish(&c.b, run_tx(s, 0, read_body, &c), out);
 }
 
 typedef struct trial_study_ctx {
@@ -1288,15 +1058,7 @@ static int sq_read_trial(loupe_storage *base, int64_t trial_id, loupe__trial_rec
     loupe__rec_vec v;
     memset(&v, 0, sizeof v);
     rc = sq_read_trials(base, c.study_id, INT64_MAX, 1, &trial_id, &v);
-    if (!rc && v.len == 0)
-        rc = loupe__error(base, LOUPE_ENOTFOUND, "No trial with id %lld", (long long)trial_id);
-    if (!rc) {
-        *out = v.items[0];
-        v.items[0] = NULL;
-        v.len = 0;
-    }
-    loupe__rec_vec_free(&v);
-    return rc;
+    return loupe__rec_read_one(base, rc, &v, trial_id, out);
 }
 
 typedef struct by_number_ctx {
@@ -1349,9 +1111,9 @@ static void sq_close(loupe_storage *base) {
     if (!s) return;
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(s->st[i]);
     sqlite3_close_v2(s->db);
-    for (size_t i = 0; i < s->n_dists; i++) dist_entry_free(s->dists[i]);
-    free(s->dists);
+    loupe__dist_cache_free(&s->dists);
     free(s->path);
+    free(s->qpath);
     free(s);
 }
 
@@ -1442,6 +1204,9 @@ static int open_file(sq_storage *s, const char *path, unsigned flags) {
     s->seed = (unsigned)getpid() ^ (unsigned)loupe__now_us();
     if (!path || !*path) return loupe__error(&s->base, LOUPE_EINVAL, "No SQLite file path given.");
     if (!(s->path = strdup(path))) return oom(s);
+    size_t qlen = strlen(path) + 3;
+    if (!(s->qpath = malloc(qlen))) return oom(s);
+    snprintf(s->qpath, qlen, "'%s'", path);
 
     struct stat sb;
     int rc;

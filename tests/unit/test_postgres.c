@@ -4,7 +4,8 @@
  * errors for bad URLs and unreachable servers, the exact schema facts, the
  * v3.0.0.d upgrade, data_version seeing raw SQL writes, a killed backend
  * reconnected transparently, an outage reported after the retry bound, and
- * PostgreSQL's 32-bit / 512-character column limits.
+ * PostgreSQL's 32-bit / 512-character column limits, the exact messages for
+ * rows a read rejects.
  *
  * The tests need a server: tests/interop/test_postgres_storage.sh starts one
  * and sets LOUPE_TEST_PG_URL (postgresql://user:pw@127.0.0.1:port/db, a
@@ -469,6 +470,54 @@ static void t_column_limits(void **state) {
     loupe_storage_close(s);
 }
 
+/* A row a read rejects is named exactly: the row checks are shared with the
+ * SQLite storage (sql_common.c), the server is named as everywhere else. */
+static void expect_read_error(loupe_storage *s, const char *prefix, const char *suffix) {
+    loupe_study *st = NULL;
+    loupe_trial_list *list = NULL;
+    const char *msg;
+    if (loupe_study_load(s, "rows", &st) != LOUPE_OK) {
+        msg = loupe_storage_errmsg(s);
+    } else {
+        assert_int_equal(loupe_study_get_trials(st, ~0u, &list), LOUPE_ECORRUPT);
+        msg = loupe_study_errmsg(st);
+    }
+    const char *in = " in database 'loupe_t_rows' at ";
+    char head[512];
+    snprintf(head, sizeof head, "%s%s", prefix, in);
+    if (strncmp(msg, head, strlen(head)) != 0 || strlen(msg) < strlen(suffix) ||
+        strcmp(msg + strlen(msg) - strlen(suffix), suffix) != 0)
+        print_error("got: %s\nwanted: %s...%s\n", msg, head, suffix);
+    assert_int_equal(strncmp(msg, head, strlen(head)), 0);
+    assert_string_equal(msg + strlen(msg) - strlen(suffix), suffix);
+    if (list) loupe_trial_list_free(list);
+    loupe_study_close(st);
+}
+
+static void t_corrupt_rows(void **state) {
+    (void)state;
+    char url[1200];
+    fresh_db("loupe_t_rows", url, sizeof url);
+    loupe_storage *s = open_ok(url, 0);
+    one_trial(s, "rows", 1.0);
+    PGconn *c = admin("loupe_t_rows");
+    /* (states and value types are enums here: no unknown text gets in) */
+    sql(c, "UPDATE trials SET number = NULL");
+    expect_read_error(s, "trials row trial_id=1", " has no number");
+    sql(c, "UPDATE trials SET number = 0; UPDATE trial_values SET value_type = 'INF_POS'");
+    expect_read_error(s, "trial_values row of trial_id 1 (objective 0)",
+                      " is not in Optuna's form (value_type FINITE with a value, or INF_POS / "
+                      "INF_NEG with NULL)");
+    sql(c, "UPDATE trial_values SET value_type = 'FINITE'; INSERT INTO trial_intermediate_values "
+           "(trial_id, step, intermediate_value, intermediate_value_type) VALUES (1, 7, 1.5, "
+           "'NAN')");
+    expect_read_error(s, "trial_intermediate_values row of trial_id 1 (step 7)",
+                      " is not in Optuna's form (type FINITE with a value, or INF_POS / INF_NEG / "
+                      "NAN with NULL)");
+    PQfinish(c);
+    loupe_storage_close(s);
+}
+
 int main(int argc, char **argv) {
     if (argc == 7 && (strcmp(argv[1], "worker") == 0 || strcmp(argv[1], "bench") == 0))
         return worker(argv[2], argv[3], atol(argv[4]), strtoull(argv[5], NULL, 10), argv[6],
@@ -485,7 +534,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(t_url_forms),     cmocka_unit_test(t_open_errors),
         cmocka_unit_test(t_fresh_schema),  cmocka_unit_test(t_upgrade),
         cmocka_unit_test(t_data_version),  cmocka_unit_test(t_connection_loss),
-        cmocka_unit_test(t_column_limits),
+        cmocka_unit_test(t_column_limits), cmocka_unit_test(t_corrupt_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1183,6 +1183,82 @@ static void test_unknown_enum(void **state) {
     s->ops->close(s);
 }
 
+/* The exact messages of rows a read rejects (the row checks are shared with
+ * the PostgreSQL storage in sql_common.c; SQLite names the file quoted). */
+static void expect_read_error(loupe_storage *s, const char *path, const char *fmt) {
+    loupe__rec_vec v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(s->ops->read_trials(s, 1, -1, 0, NULL, &v), LOUPE_ECORRUPT);
+    assert_int_equal(v.len, 0);
+    char want[1024];
+    snprintf(want, sizeof want, fmt, path);
+    assert_string_equal(s->errmsg, want);
+    loupe__rec_vec_free(&v);
+}
+
+static void test_corrupt_row_messages(void **state) {
+    (void)state;
+    char path[768];
+    tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "badrows.db", path, sizeof path);
+    loupe_storage *s = open_ok(path, 0);
+    tu_sql_exec(path, "UPDATE trials SET state = 'BOGUS' WHERE trial_id = 5");
+    expect_read_error(s, path,
+                      "trials row trial_id=5 in '%s' has the unknown state 'BOGUS' (Optuna writes "
+                      "RUNNING, COMPLETE, PRUNED, FAIL or WAITING)");
+    char want[1024];
+    loupe__trial_update u;
+    memset(&u, 0, sizeof u);
+    u.trial_id = 5;
+    assert_int_equal(update(s, &u), LOUPE_ECORRUPT);
+    snprintf(want, sizeof want, "trials row trial_id=5 in '%s' has the unknown state 'BOGUS'", path);
+    assert_string_equal(s->errmsg, want);
+    tu_sql_exec(path, "UPDATE trials SET state = 'COMPLETE', number = NULL WHERE trial_id = 5");
+    expect_read_error(s, path, "trials row trial_id=5 in '%s' has no number");
+    tu_sql_exec(path, "UPDATE trials SET number = 4 WHERE trial_id = 5; UPDATE trial_params SET "
+                      "param_value = NULL WHERE param_id = 2");
+    expect_read_error(s, path, "param 'g' of trial_id 1 in '%s' has no value");
+    tu_sql_exec(path, "UPDATE trial_params SET param_value = 1, distribution_json = NULL WHERE "
+                      "param_id = 2");
+    expect_read_error(s, path, "param 'g' of trial_id 1 in %s has no distribution_json");
+    tu_sql_exec(path, "UPDATE trial_params SET distribution_json = (SELECT distribution_json FROM "
+                      "trial_params WHERE param_id = 1) WHERE param_id = 2; UPDATE trial_values "
+                      "SET value = NULL WHERE trial_id = 3");
+    expect_read_error(s, path,
+                      "trial_values row of trial_id 3 (objective 0) in '%s' is not in Optuna's "
+                      "form (value_type FINITE with a value, or INF_POS / INF_NEG with NULL)");
+    tu_sql_exec(path, "UPDATE trial_values SET value_type = 'INF_NEG' WHERE trial_id = 3; INSERT "
+                      "INTO trial_intermediate_values (trial_id, step, intermediate_value, "
+                      "intermediate_value_type) VALUES (4, 7, 1.5, 'NAN')");
+    expect_read_error(s, path,
+                      "trial_intermediate_values row of trial_id 4 (step 7) in '%s' is not in "
+                      "Optuna's form (type FINITE with a value, or INF_POS / INF_NEG / NAN with "
+                      "NULL)");
+    /* once repaired the read passes, with the values as stored */
+    tu_sql_exec(path, "UPDATE trial_intermediate_values SET intermediate_value = NULL");
+    loupe__rec_vec v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(s->ops->read_trials(s, 1, -1, 0, NULL, &v), LOUPE_OK);
+    assert_true(v.len >= 5);
+    assert_true(isinf(v.items[2]->t.values[0]) && v.items[2]->t.values[0] < 0);
+    loupe__rec_vec_free(&v);
+    /* the param rules of a write: a name once per trial, then the first distribution */
+    loupe_param r = {"r", 3, {LOUPE_DIST_INT, 0, 255, 1, 0, 0, NULL}};
+    u.trial_id = 10;
+    u.n_params = 1;
+    u.params = &r;
+    assert_int_equal(update(s, &u), LOUPE_EINVAL);
+    assert_string_equal(s->errmsg, "Trial#9 already has a param named 'r'; a param is set once per "
+                                   "trial (suggest it again to read the stored value).");
+    tu_sql_exec(path, "UPDATE trial_params SET distribution_json = '[1' WHERE param_id = 1");
+    loupe__trial_rec *tmpl = loupe__trial_rec_new();
+    assert_int_equal(loupe__trial_rec_add_param(tmpl, "r", 3, &r.dist), LOUPE_OK);
+    assert_int_equal(s->ops->create_trial(s, 1, &tmpl->t, NULL, NULL), LOUPE_ECORRUPT);
+    const char *pre = "the stored distribution of param 'r' in study 1 is unreadable: ";
+    assert_int_equal(strncmp(s->errmsg, pre, strlen(pre)), 0);
+    loupe__trial_rec_release(tmpl);
+    s->ops->close(s);
+}
+
 /* ------------------------------------------------------------ several processes */
 
 static void test_processes(void **state) {
@@ -1478,7 +1554,8 @@ int main(void) {
         cmocka_unit_test(test_read_trials),       cmocka_unit_test(test_many_ids),
         cmocka_unit_test(test_data_version),      cmocka_unit_test(test_corrupt_files),
         cmocka_unit_test(test_revisions),         cmocka_unit_test(test_hitl_fixture),
-        cmocka_unit_test(test_unknown_enum),      cmocka_unit_test(test_processes),
+        cmocka_unit_test(test_unknown_enum),      cmocka_unit_test(test_corrupt_row_messages),
+        cmocka_unit_test(test_processes),
         cmocka_unit_test(test_concurrent_create), cmocka_unit_test(test_busy),
         cmocka_unit_test(test_python_reads),
     };
