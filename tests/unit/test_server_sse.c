@@ -1,6 +1,7 @@
 /* test_server_sse.c -- the dashboard server in-process: live-update streams
- * (events arrive, dropped clients are freed, stop with streams open), and
- * concurrent reads and writes on many threads. */
+ * (events arrive, dropped clients are freed, stop with streams open, what an
+ * event names can be read at once), and concurrent reads and writes on many
+ * threads. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -84,18 +85,21 @@ static void wait_count(loupe__server *srv, size_t want, int timeout_ms) {
     assert_int_equal(loupe__server_sse_clients(srv), want);
 }
 
-static loupe__server *start(void) {
+static loupe__server *start_on(const char *url, const char *artifact_dir, int ping_ms, int poll_ms) {
     loupe__server_config cfg = {0};
-    cfg.storage_url = ":memory:";
+    cfg.storage_url = url;
+    cfg.artifact_dir = artifact_dir;
     cfg.quiet = 1;
-    cfg.ping_ms = 50;
-    cfg.poll_ms = 10;
+    cfg.ping_ms = ping_ms;
+    cfg.poll_ms = poll_ms;
     cfg.threads = 2;
     loupe__server *srv = NULL;
     char err[512];
     if (loupe__server_start(&cfg, &srv, err, sizeof err)) fail_msg("server: %s", err);
     return srv;
 }
+
+static loupe__server *start(void) { return start_on(":memory:", NULL, 50, 10); }
 
 static void test_events_and_drops(void **state) {
     (void)state;
@@ -190,16 +194,7 @@ static void test_event_then_read(void **state) {
     }
     long long sid = loupe_study_id(first);
 
-    loupe__server_config cfg = {0};
-    cfg.storage_url = url;
-    cfg.artifact_dir = art;
-    cfg.quiet = 1;
-    cfg.ping_ms = 1000;
-    cfg.poll_ms = 5;
-    cfg.threads = 2;
-    loupe__server *srv = NULL;
-    char err[512];
-    if (loupe__server_start(&cfg, &srv, err, sizeof err)) fail_msg("server: %s", err);
+    loupe__server *srv = start_on(url, art, 1000, 5);
     uint16_t port = loupe__server_port(srv);
     int fd = connect_to(port);
     char req[256];
