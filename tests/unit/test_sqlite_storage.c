@@ -23,6 +23,7 @@
 
 #include "core/trial_rec.h"
 #include "storage/storage.h"
+#include "storage_testutil.h"
 #include "testutil.h"
 #include "util/timeutil.h"
 
@@ -31,41 +32,9 @@
 static const char *const ABC[] = {"\"a\"", "\"b\"", "\"c\""};
 static const char *const CBA[] = {"\"c\"", "\"b\"", "\"a\""};
 
-static loupe_storage *open_ok(const char *path, unsigned flags) {
-    loupe_storage *s = NULL;
-    int rc = loupe__sqlite_storage_open(path, flags, &s);
-    if (rc != LOUPE_OK) fprintf(stderr, "open %s: %s\n", path, s ? s->errmsg : "(no handle)");
-    assert_int_equal(rc, LOUPE_OK);
-    assert_non_null(s);
-    return s;
-}
-
 static loupe_storage *open_fresh(const char *name, char *path, size_t cap) {
     tu_fresh_path(path, cap, name);
-    return open_ok(path, 0);
-}
-
-static int64_t mk_study(loupe_storage *s, const char *name) {
-    loupe_direction d = LOUPE_MINIMIZE;
-    int64_t id = -1;
-    assert_int_equal(s->ops->create_study(s, name, 1, &d, &id), LOUPE_OK);
-    return id;
-}
-
-static int64_t mk_trial(loupe_storage *s, int64_t study, int64_t *number) {
-    int64_t id = -1;
-    int rc = s->ops->create_trial(s, study, NULL, &id, number);
-    if (rc) fprintf(stderr, "create_trial: %s\n", s->errmsg);
-    assert_int_equal(rc, LOUPE_OK);
-    return id;
-}
-
-static loupe__trial_rec *read_one(loupe_storage *s, int64_t trial_id) {
-    loupe__trial_rec *r = NULL;
-    int rc = s->ops->read_trial(s, trial_id, &r);
-    if (rc) fprintf(stderr, "read_trial: %s\n", s->errmsg);
-    assert_int_equal(rc, LOUPE_OK);
-    return r;
+    return tu_sqlite_open(path, 0);
 }
 
 static int update(loupe_storage *s, const loupe__trial_update *u) {
@@ -213,7 +182,7 @@ static void test_fresh_schema(void **state) {
     /* reopening an existing fresh file changes nothing */
     size_t len;
     char *before = tu_read_file(path, &len);
-    s = open_ok(path, 0);
+    s = tu_sqlite_open(path, 0);
     s->ops->close(s);
     assert_true(tu_same_bytes(before, len, path));
     free(before);
@@ -223,7 +192,7 @@ static void test_fresh_schema(void **state) {
     tu_fresh_path(empty, sizeof empty, "empty.db");
     FILE *f = fopen(empty, "wb");
     fclose(f);
-    s = open_ok(empty, 0);
+    s = tu_sqlite_open(empty, 0);
     s->ops->close(s);
     tu_sql_expect(empty, SCHEMA_SQL, EXPECTED_DDL);
 
@@ -309,7 +278,7 @@ static void test_studies(void **state) {
     double v = 1.0;
     assert_int_equal(loupe__trial_rec_set_values(tmpl, 1, &v), LOUPE_OK);
     assert_int_equal(s->ops->create_trial(s, b, &tmpl->t, NULL, NULL), LOUPE_OK);
-    mk_trial(s, b, NULL);
+    tu_mk_trial(s, b, NULL);
     loupe__trial_rec_release(tmpl);
     loupe_study_list *list = NULL;
     assert_int_equal(s->ops->list_studies(s, &list), LOUPE_OK);
@@ -333,7 +302,7 @@ static void test_studies(void **state) {
     loupe_attr tattr = {"k", "1"};
     loupe__trial_update u;
     memset(&u, 0, sizeof u);
-    int64_t t1 = mk_trial(s, b, NULL);
+    int64_t t1 = tu_mk_trial(s, b, NULL);
     u.trial_id = t1;
     u.n_user_attrs = 1;
     u.user_attrs = &tattr;
@@ -355,7 +324,7 @@ static void test_studies(void **state) {
     loupe_attr sattr = {"s", "2"};
     assert_int_equal(s->ops->set_study_attrs(s, b, 0, 1, &sattr, NULL), LOUPE_OK);
     assert_int_equal(s->ops->set_study_attrs(s, b, 1, 1, &sattr, NULL), LOUPE_OK);
-    int64_t ta = mk_trial(s, a, NULL);
+    int64_t ta = tu_mk_trial(s, a, NULL);
     assert_int_equal(s->ops->delete_study(s, b), LOUPE_OK);
     tu_sql_expect(path,
              "SELECT (SELECT count(*) FROM trials WHERE study_id=2), (SELECT count(*) FROM "
@@ -370,7 +339,7 @@ static void test_studies(void **state) {
     assert_int_equal(s->ops->find_study(s, "beta", &found), LOUPE_ENOTFOUND);
     assert_int_equal(s->ops->find_study(s, "gamma", &found), LOUPE_OK);
     assert_int_equal(found, c);
-    loupe__trial_rec *r = read_one(s, ta);
+    loupe__trial_rec *r = tu_read_trial(s, ta);
     assert_int_equal(r->t.number, 0);
     loupe__trial_rec_release(r);
     /* the name is free again */
@@ -384,11 +353,11 @@ static void test_numbers_dense(void **state) {
     (void)state;
     char path[768];
     loupe_storage *s = open_fresh("numbers.db", path, sizeof path);
-    int64_t a = mk_study(s, "a"), b = mk_study(s, "b");
+    int64_t a = tu_mk_study(s, "a"), b = tu_mk_study(s, "b");
     int64_t ids[20];
     for (int i = 0; i < 20; i++) {
         int64_t n = -1;
-        ids[i] = mk_trial(s, i % 3 == 0 ? b : a, &n);
+        ids[i] = tu_mk_trial(s, i % 3 == 0 ? b : a, &n);
         assert_true(n >= 0);
     }
     tu_sql_expect(path,
@@ -407,9 +376,9 @@ static void test_numbers_dense(void **state) {
 
     /* a fresh trial: RUNNING, started now (UTC, 6 fractional digits), nothing else */
     int64_t before = loupe__now_us();
-    int64_t t = mk_trial(s, a, NULL);
+    int64_t t = tu_mk_trial(s, a, NULL);
     int64_t after = loupe__now_us();
-    r = read_one(s, t);
+    r = tu_read_trial(s, t);
     assert_int_equal(r->t.state, LOUPE_RUNNING);
     assert_true(r->t.datetime_start_us >= before - 1 && r->t.datetime_start_us <= after + 1);
     assert_int_equal(r->t.datetime_complete_us, -1);
@@ -436,7 +405,7 @@ static void test_update_and_encodings(void **state) {
     loupe_direction dirs[3] = {LOUPE_MINIMIZE, LOUPE_MAXIMIZE, LOUPE_MINIMIZE};
     int64_t st;
     assert_int_equal(s->ops->create_study(s, "enc", 3, dirs, &st), LOUPE_OK);
-    int64_t t = mk_trial(s, st, NULL);
+    int64_t t = tu_mk_trial(s, st, NULL);
 
     loupe_param params[3] = {{"b", 0.25, tu_float_dist(-1, 1, 0.25, 0)},
                              {"a", 4, tu_int_dist(1, 1024, 1, 1)},
@@ -500,7 +469,7 @@ static void test_update_and_encodings(void **state) {
              "0|NULL|INF_POS\n1|NULL|INF_NEG\n2|-2.5|FINITE\n");
     tu_sql_expect(path, "SELECT state, length(datetime_complete) FROM trials", "COMPLETE|26\n");
 
-    loupe__trial_rec *r = read_one(s, t);
+    loupe__trial_rec *r = tu_read_trial(s, t);
     assert_int_equal(r->t.state, LOUPE_COMPLETE);
     assert_true(r->t.datetime_complete_us >= before - 1);
     assert_int_equal(r->t.n_values, 3);
@@ -553,7 +522,7 @@ static void test_update_and_encodings(void **state) {
     free(snap);
 
     /* invalid updates are refused up front */
-    int64_t t2 = mk_trial(s, st, NULL);
+    int64_t t2 = tu_mk_trial(s, st, NULL);
     double nan_v = NAN;
     memset(&u, 0, sizeof u);
     u.trial_id = t2;
@@ -574,7 +543,7 @@ static void test_update_and_encodings(void **state) {
     assert_int_equal(update(s, &u), LOUPE_EINVAL);
 
     /* RUNNING on a RUNNING trial: values written, state and start unchanged */
-    r = read_one(s, t2);
+    r = tu_read_trial(s, t2);
     int64_t start = r->t.datetime_start_us;
     loupe__trial_rec_release(r);
     double one = 1.0;
@@ -586,7 +555,7 @@ static void test_update_and_encodings(void **state) {
     u.values = &one;
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 0);
-    r = read_one(s, t2);
+    r = tu_read_trial(s, t2);
     assert_int_equal(r->t.state, LOUPE_RUNNING);
     assert_int_equal(r->t.datetime_start_us, start);
     assert_int_equal(r->t.n_values, 1);
@@ -607,8 +576,8 @@ static void test_compatibility(void **state) {
     (void)state;
     char path[768];
     loupe_storage *s = open_fresh("compat.db", path, sizeof path);
-    int64_t st = mk_study(s, "c"), other = mk_study(s, "other");
-    int64_t t0 = mk_trial(s, st, NULL), t1 = mk_trial(s, st, NULL), t2 = mk_trial(s, st, NULL);
+    int64_t st = tu_mk_study(s, "c"), other = tu_mk_study(s, "other");
+    int64_t t0 = tu_mk_trial(s, st, NULL), t1 = tu_mk_trial(s, st, NULL), t2 = tu_mk_trial(s, st, NULL);
     loupe__trial_update u;
     loupe_param p0[2] = {{"x", 0.5, tu_float_dist(0, 1, 0, 0)}, {"k", 0, tu_cat_dist(3, ABC)}};
     memset(&u, 0, sizeof u);
@@ -640,7 +609,7 @@ static void test_compatibility(void **state) {
     assert_int_equal(update(s, &u), LOUPE_EINCOMPAT);
     tu_sql_expect(path, "SELECT count(*) FROM trial_params WHERE trial_id = 3", "0\n");
     /* the same name may differ in another study (and is cached there by a second write) */
-    int64_t to = mk_trial(s, other, NULL), to2 = mk_trial(s, other, NULL);
+    int64_t to = tu_mk_trial(s, other, NULL), to2 = tu_mk_trial(s, other, NULL);
     u.trial_id = to;
     u.n_params = 1;
     u.params = &bad_order;
@@ -657,7 +626,7 @@ static void test_compatibility(void **state) {
     u.params = twice;
     assert_int_equal(update(s, &u), LOUPE_EINVAL);
     /* a second handle (another process) checks against the first stored distribution */
-    loupe_storage *s2 = open_ok(path, 0);
+    loupe_storage *s2 = tu_sqlite_open(path, 0);
     u.trial_id = t2;
     u.n_params = 1;
     u.params = &bad_log;
@@ -667,9 +636,9 @@ static void test_compatibility(void **state) {
     /* after a study is deleted and recreated (SQLite reuses its id), the old first
      * distributions are forgotten */
     assert_int_equal(s->ops->delete_study(s, other), LOUPE_OK);
-    int64_t again = mk_study(s, "other");
+    int64_t again = tu_mk_study(s, "other");
     assert_int_equal(again, other);
-    int64_t ta = mk_trial(s, again, NULL);
+    int64_t ta = tu_mk_trial(s, again, NULL);
     loupe_param abc = {"k", 0, tu_cat_dist(3, ABC)};
     u.trial_id = ta;
     u.params = &abc;
@@ -690,7 +659,7 @@ static void test_template_and_waiting(void **state) {
     (void)state;
     char path[768];
     loupe_storage *s = open_fresh("waiting.db", path, sizeof path);
-    int64_t st = mk_study(s, "w");
+    int64_t st = tu_mk_study(s, "w");
     int64_t tid, num;
     assert_int_equal(s->ops->claim_waiting_trial(s, st, &tid), LOUPE_ENOTFOUND);
 
@@ -728,7 +697,7 @@ static void test_template_and_waiting(void **state) {
         path,
         "SELECT number, state, datetime_start, datetime_complete FROM trials WHERE trial_id = 3",
         "2|COMPLETE|2022-09-01 00:00:00.000000|2022-09-01 00:00:00.123456\n");
-    loupe__trial_rec *r = read_one(s, tid);
+    loupe__trial_rec *r = tu_read_trial(s, tid);
     assert_int_equal(r->t.number, 2);
     assert_int_equal(r->t.datetime_complete_us, 1661990400123456LL);
     assert_int_equal(r->t.n_values, 2);
@@ -741,7 +710,7 @@ static void test_template_and_waiting(void **state) {
     int64_t before = loupe__now_us();
     assert_int_equal(s->ops->claim_waiting_trial(s, st, &tid), LOUPE_OK);
     assert_int_equal(tid, waiting1);
-    r = read_one(s, tid);
+    r = tu_read_trial(s, tid);
     assert_int_equal(r->t.state, LOUPE_RUNNING);
     assert_true(r->t.datetime_start_us >= before - 1);
     assert_string_equal(r->t.system_attrs[0].key, "fixed_params");
@@ -766,11 +735,11 @@ static void test_read_trials(void **state) {
     (void)state;
     char path[768];
     loupe_storage *s = open_fresh("read.db", path, sizeof path);
-    int64_t st = mk_study(s, "r"), other = mk_study(s, "o");
+    int64_t st = tu_mk_study(s, "r"), other = tu_mk_study(s, "o");
     int64_t ids[6];
     for (int i = 0; i < 6; i++) {
-        ids[i] = mk_trial(s, st, NULL);
-        mk_trial(s, other, NULL);
+        ids[i] = tu_mk_trial(s, st, NULL);
+        tu_mk_trial(s, other, NULL);
         loupe_param p[2] = {{"b", i, tu_int_dist(0, 10, 1, 0)}, {"a", 0.5, tu_float_dist(0, 1, 0, 0)}};
         loupe_attr at = {"i", "1"};
         loupe__trial_update u;
@@ -808,7 +777,7 @@ static void test_read_trials(void **state) {
     loupe__rec_vec_clear(&v);
 
     /* incremental: after the last trial, plus listed unfinished ones (in id order) */
-    int64_t newer = mk_trial(s, st, NULL);
+    int64_t newer = tu_mk_trial(s, st, NULL);
     int64_t listed[3] = {ids[5], ids[4], 9999};
     assert_int_equal(s->ops->read_trials(s, st, ids[5], 3, listed, &v), LOUPE_OK);
     assert_int_equal(v.len, 3);
@@ -830,7 +799,7 @@ static void test_many_ids(void **state) {
     (void)state;
     char path[768];
     loupe_storage *s = open_fresh("many.db", path, sizeof path);
-    int64_t st = mk_study(s, "many");
+    int64_t st = tu_mk_study(s, "many");
     /* one transaction of inserts, then ids past SQLite's old 999-variable limit */
     tu_sql_exec(path,
       "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2499) "
@@ -860,16 +829,16 @@ static void test_data_version(void **state) {
     (void)state;
     char path[768];
     loupe_storage *s = open_fresh("dv.db", path, sizeof path);
-    loupe_storage *s2 = open_ok(path, 0);
+    loupe_storage *s2 = tu_sqlite_open(path, 0);
     uint64_t v0, v1, v2, v3, w;
     assert_int_equal(s->ops->data_version(s, &v0), LOUPE_OK);
     assert_int_equal(s->ops->data_version(s, &v1), LOUPE_OK);
     assert_true(v0 == v1);
-    int64_t st = mk_study(s, "dv");
+    int64_t st = tu_mk_study(s, "dv");
     assert_int_equal(s->ops->data_version(s, &v2), LOUPE_OK);
     assert_true(v2 != v1);
     assert_int_equal(s2->ops->data_version(s2, &w), LOUPE_OK);
-    mk_trial(s2, st, NULL);
+    tu_mk_trial(s2, st, NULL);
     assert_int_equal(s->ops->data_version(s, &v3), LOUPE_OK);
     assert_true(v3 != v2);
     /* reads do not move it */
@@ -984,13 +953,13 @@ static void test_revisions(void **state) {
 
     /* v3.0.0.d with the skip flag: read and write, revision kept */
     tu_copy_fixture("optuna-upgrade-assets/3.0.0.d.db", "skip300d.db", path, sizeof path);
-    s = open_ok(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK);
+    s = tu_sqlite_open(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK);
     assert_string_equal(s->schema_revision, "v3.0.0.d");
     int64_t single;
     assert_int_equal(s->ops->find_study(s, "single", &single), LOUPE_OK);
     assert_int_equal(single, 2);
     int64_t num;
-    mk_trial(s, single, &num);
+    tu_mk_trial(s, single, &num);
     assert_int_equal(num, 1);
     s->ops->close(s);
     tu_sql_expect(path, "SELECT * FROM alembic_version", "v3.0.0.d\n");
@@ -1006,7 +975,7 @@ static void test_hitl_fixture(void **state) {
     tu_copy_fixture("optuna-3.1-hitl.db", "hitl.db", path, sizeof path);
     size_t len;
     char *before = tu_read_file(path, &len);
-    loupe_storage *s = open_ok(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK);
+    loupe_storage *s = tu_sqlite_open(path, LOUPE_OPEN_SKIP_SCHEMA_CHECK);
     assert_string_equal(s->schema_revision, "v3.0.0.d");
 
     loupe_study_list *list = NULL;
@@ -1130,7 +1099,7 @@ static void test_hitl_fixture(void **state) {
     /* the upgraded fixture opens by default and reads the same */
     tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "hitl320.db", path, sizeof path);
     before = tu_read_file(path, &len);
-    s = open_ok(path, 0);
+    s = tu_sqlite_open(path, 0);
     assert_string_equal(s->schema_revision, "v3.2.0.a");
     memset(&v, 0, sizeof v);
     assert_int_equal(s->ops->read_trials(s, 1, 9, 0, NULL, &v), LOUPE_OK);
@@ -1147,7 +1116,7 @@ static void test_unknown_enum(void **state) {
     char path[768];
     tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "badenum.db", path, sizeof path);
     tu_sql_exec(path, "UPDATE trials SET state = 'BOGUS' WHERE trial_id = 5");
-    loupe_storage *s = open_ok(path, 0);
+    loupe_storage *s = tu_sqlite_open(path, 0);
     loupe__rec_vec v;
     memset(&v, 0, sizeof v);
     assert_int_equal(s->ops->read_trials(s, 1, -1, 0, NULL, &v), LOUPE_ECORRUPT);
@@ -1162,7 +1131,7 @@ static void test_unknown_enum(void **state) {
 
     tu_sql_exec(path, "UPDATE trials SET state = 'COMPLETE' WHERE trial_id = 5; UPDATE trial_values SET "
             "value_type = 'WEIRD' WHERE trial_id = 2");
-    s = open_ok(path, 0);
+    s = tu_sqlite_open(path, 0);
     assert_int_equal(s->ops->read_trials(s, 1, -1, 0, NULL, &v), LOUPE_ECORRUPT);
     assert_non_null(strstr(s->errmsg, "trial_values"));
     tu_sql_exec(path, "UPDATE trial_values SET value_type = 'FINITE' WHERE trial_id = 2; UPDATE "
@@ -1200,7 +1169,7 @@ static void test_corrupt_row_messages(void **state) {
     (void)state;
     char path[768];
     tu_copy_fixture("optuna-hitl-v3.2.0.a.db", "badrows.db", path, sizeof path);
-    loupe_storage *s = open_ok(path, 0);
+    loupe_storage *s = tu_sqlite_open(path, 0);
     tu_sql_exec(path, "UPDATE trials SET state = 'BOGUS' WHERE trial_id = 5");
     expect_read_error(s, path,
                       "trials row trial_id=5 in '%s' has the unknown state 'BOGUS' (Optuna writes "
@@ -1265,7 +1234,7 @@ static void test_processes(void **state) {
     (void)state;
     char path[768];
     loupe_storage *s = open_fresh("procs.db", path, sizeof path);
-    int64_t st = mk_study(s, "p");
+    int64_t st = tu_mk_study(s, "p");
     /* 20 enqueued trials to be claimed */
     loupe__trial_rec *tmpl = loupe__trial_rec_new();
     tmpl->t.state = LOUPE_WAITING;
@@ -1383,7 +1352,7 @@ static void test_busy(void **state) {
     setenv("LOUPE_SQLITE_BUSY_TIMEOUT_MS", "100", 1);
     loupe_storage *s = open_fresh("busy.db", path, sizeof path);
     unsetenv("LOUPE_SQLITE_BUSY_TIMEOUT_MS");
-    int64_t st = mk_study(s, "b");
+    int64_t st = tu_mk_study(s, "b");
     sqlite3 *locker = NULL;
     assert_int_equal(sqlite3_open(path, &locker), SQLITE_OK);
     assert_int_equal(sqlite3_exec(locker, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
@@ -1418,7 +1387,7 @@ static void test_busy(void **state) {
     close(fds[0]);
     close(fds[1]);
     setenv("LOUPE_SQLITE_BUSY_TIMEOUT_MS", "5000", 1);
-    loupe_storage *patient = open_ok(path, 0);
+    loupe_storage *patient = tu_sqlite_open(path, 0);
     unsetenv("LOUPE_SQLITE_BUSY_TIMEOUT_MS");
     assert_int_equal(patient->ops->create_trial(patient, st, NULL, &tid, NULL), LOUPE_OK);
     patient->ops->close(patient);
@@ -1496,7 +1465,7 @@ static void test_python_reads(void **state) {
     assert_int_equal(s->ops->set_study_attrs(s, st, 0, 1, &ua, NULL), LOUPE_OK);
     loupe_attr sa = {"study:metric_names", "[\"loss\", \"acc\"]"};
     assert_int_equal(s->ops->set_study_attrs(s, st, 1, 1, &sa, NULL), LOUPE_OK);
-    int64_t t = mk_trial(s, st, NULL);
+    int64_t t = tu_mk_trial(s, st, NULL);
     static const char *const opts[] = {"\"sgd\"", "\"adam\""};
     loupe_param params[3] = {{"lr", 0.001, tu_float_dist(1e-5, 0.1, 0, 1)},
                              {"layers", 4, tu_int_dist(1, 8, 1, 0)},
@@ -1534,7 +1503,7 @@ static void test_python_reads(void **state) {
     snprintf(cmd, sizeof cmd, "%s %s sqlite:///%s", py, script, path);
     assert_int_equal(system(cmd), 0);
     /* and loupe reads what Python wrote */
-    s = open_ok(path, 0);
+    s = tu_sqlite_open(path, 0);
     loupe__rec_vec v;
     memset(&v, 0, sizeof v);
     assert_int_equal(s->ops->read_trials(s, st, -1, 0, NULL, &v), LOUPE_OK);
