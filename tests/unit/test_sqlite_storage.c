@@ -413,29 +413,17 @@ static void test_update_and_encodings(void **state) {
     loupe_attr uattrs[2] = {{"note", "\"caf\\u00e9 \\ud83d\\udc4d\""}, {"inf", "Infinity"}};
     loupe_attr sattrs[1] = {{"fixed_params", "{\"x\": 1}"}};
     loupe_intermediate inter[4] = {{3, NAN}, {1, INFINITY}, {2, -INFINITY}, {0, 0.5}};
-    loupe__trial_update u;
-    memset(&u, 0, sizeof u);
-    u.trial_id = t;
-    u.n_params = 3;
-    u.params = params;
-    u.n_user_attrs = 2;
-    u.user_attrs = uattrs;
-    u.n_system_attrs = 1;
-    u.system_attrs = sattrs;
-    u.n_intermediate = 4;
-    u.intermediate = inter;
+    loupe__trial_update u = {.trial_id = t, .n_params = 3, .params = params, .n_user_attrs = 2,
+        .user_attrs = uattrs, .n_system_attrs = 1, .system_attrs = sattrs, .n_intermediate = 4,
+        .intermediate = inter};
     int changed = -1;
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 0);
     /* overwrite step 0 and an attribute */
     loupe_intermediate again = {0, 0.75};
     loupe_attr uagain = {"inf", "-Infinity"};
-    memset(&u, 0, sizeof u);
-    u.trial_id = t;
-    u.n_intermediate = 1;
-    u.intermediate = &again;
-    u.n_user_attrs = 1;
-    u.user_attrs = &uagain;
+    u = (loupe__trial_update){.trial_id = t, .n_intermediate = 1, .intermediate = &again,
+        .n_user_attrs = 1, .user_attrs = &uagain};
     assert_int_equal(update(s, &u), LOUPE_OK);
 
     tu_sql_expect(
@@ -456,12 +444,8 @@ static void test_update_and_encodings(void **state) {
 
     /* complete with +inf, -inf and a finite value */
     double vals[3] = {INFINITY, -INFINITY, -2.5};
-    memset(&u, 0, sizeof u);
-    u.trial_id = t;
-    u.set_state = 1;
-    u.state = LOUPE_COMPLETE;
-    u.n_values = 3;
-    u.values = vals;
+    u = (loupe__trial_update){.trial_id = t, .set_state = 1, .state = LOUPE_COMPLETE,
+        .n_values = 3, .values = vals};
     int64_t before = loupe__now_us();
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 1);
@@ -502,21 +486,12 @@ static void test_update_and_encodings(void **state) {
     size_t len;
     char *snap = tu_read_file(path, &len);
     loupe_param clash = {"b", 1, tu_int_dist(0, 3, 1, 0)};
-    memset(&u, 0, sizeof u);
-    u.trial_id = t;
-    u.n_params = 1;
-    u.params = &clash;
+    u = (loupe__trial_update){.trial_id = t, .n_params = 1, .params = &clash};
     assert_int_equal(update(s, &u), LOUPE_EFINISHED);
     assert_string_equal(s->errmsg, "Trial#0 has already finished and can not be updated.");
-    memset(&u, 0, sizeof u);
-    u.trial_id = t;
-    u.set_state = 1;
-    u.state = LOUPE_RUNNING;
+    u = (loupe__trial_update){.trial_id = t, .set_state = 1, .state = LOUPE_RUNNING};
     assert_int_equal(update(s, &u), LOUPE_EFINISHED);
-    memset(&u, 0, sizeof u);
-    u.trial_id = 777;
-    u.n_user_attrs = 1;
-    u.user_attrs = uattrs;
+    u = (loupe__trial_update){.trial_id = 777, .n_user_attrs = 1, .user_attrs = uattrs};
     assert_int_equal(update(s, &u), LOUPE_ENOTFOUND);
     assert_true(tu_same_bytes(snap, len, path));
     free(snap);
@@ -524,22 +499,12 @@ static void test_update_and_encodings(void **state) {
     /* invalid updates are refused up front */
     int64_t t2 = tu_mk_trial(s, st, NULL);
     double nan_v = NAN;
-    memset(&u, 0, sizeof u);
-    u.trial_id = t2;
-    u.set_state = 1;
-    u.state = LOUPE_COMPLETE;
-    u.n_values = 1;
-    u.values = &nan_v;
+    u = (loupe__trial_update){.trial_id = t2, .set_state = 1, .state = LOUPE_COMPLETE,
+        .n_values = 1, .values = &nan_v};
     assert_int_equal(update(s, &u), LOUPE_EINVAL);
-    memset(&u, 0, sizeof u);
-    u.trial_id = t2;
-    u.n_values = 1;
-    u.values = vals;
+    u = (loupe__trial_update){.trial_id = t2, .n_values = 1, .values = vals};
     assert_int_equal(update(s, &u), LOUPE_EINVAL);
-    memset(&u, 0, sizeof u);
-    u.trial_id = t2;
-    u.set_state = 1;
-    u.state = (loupe_trial_state)9;
+    u = (loupe__trial_update){.trial_id = t2, .set_state = 1, .state = (loupe_trial_state)9};
     assert_int_equal(update(s, &u), LOUPE_EINVAL);
 
     /* RUNNING on a RUNNING trial: values written, state and start unchanged */
@@ -547,12 +512,8 @@ static void test_update_and_encodings(void **state) {
     int64_t start = r->t.datetime_start_us;
     loupe__trial_rec_release(r);
     double one = 1.0;
-    memset(&u, 0, sizeof u);
-    u.trial_id = t2;
-    u.set_state = 1;
-    u.state = LOUPE_RUNNING;
-    u.n_values = 1;
-    u.values = &one;
+    u = (loupe__trial_update){.trial_id = t2, .set_state = 1, .state = LOUPE_RUNNING,
+        .n_values = 1, .values = &one};
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 0);
     r = tu_read_trial(s, t2);
@@ -561,10 +522,7 @@ static void test_update_and_encodings(void **state) {
     assert_int_equal(r->t.n_values, 1);
     loupe__trial_rec_release(r);
     /* PRUNED and FAIL set datetime_complete */
-    memset(&u, 0, sizeof u);
-    u.trial_id = t2;
-    u.set_state = 1;
-    u.state = LOUPE_PRUNED;
+    u = (loupe__trial_update){.trial_id = t2, .set_state = 1, .state = LOUPE_PRUNED};
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 1);
     tu_sql_expect(path, "SELECT state, datetime_complete IS NOT NULL FROM trials WHERE trial_id = 2",
@@ -580,10 +538,7 @@ static void test_compatibility(void **state) {
     int64_t t0 = tu_mk_trial(s, st, NULL), t1 = tu_mk_trial(s, st, NULL), t2 = tu_mk_trial(s, st, NULL);
     loupe__trial_update u;
     loupe_param p0[2] = {{"x", 0.5, tu_float_dist(0, 1, 0, 0)}, {"k", 0, tu_cat_dist(3, ABC)}};
-    memset(&u, 0, sizeof u);
-    u.trial_id = t0;
-    u.n_params = 2;
-    u.params = p0;
+    u = (loupe__trial_update){.trial_id = t0, .n_params = 2, .params = p0};
     assert_int_equal(update(s, &u), LOUPE_OK);
     /* a different range is fine (dynamic ranges), a different log is not */
     loupe_param p1 = {"x", 3, tu_float_dist(0, 10, 0, 0)};
@@ -716,11 +671,7 @@ static void test_template_and_waiting(void **state) {
     assert_string_equal(r->t.system_attrs[0].key, "fixed_params");
     loupe__trial_rec_release(r);
     /* RUNNING on a WAITING trial is a state change (what ask does) */
-    loupe__trial_update u;
-    memset(&u, 0, sizeof u);
-    u.trial_id = waiting2;
-    u.set_state = 1;
-    u.state = LOUPE_RUNNING;
+    loupe__trial_update u = {.trial_id = waiting2, .set_state = 1, .state = LOUPE_RUNNING};
     int changed = 0;
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 1);
@@ -742,13 +693,8 @@ static void test_read_trials(void **state) {
         tu_mk_trial(s, other, NULL);
         loupe_param p[2] = {{"b", i, tu_int_dist(0, 10, 1, 0)}, {"a", 0.5, tu_float_dist(0, 1, 0, 0)}};
         loupe_attr at = {"i", "1"};
-        loupe__trial_update u;
-        memset(&u, 0, sizeof u);
-        u.trial_id = ids[i];
-        u.n_params = 2;
-        u.params = p;
-        u.n_user_attrs = 1;
-        u.user_attrs = &at;
+        loupe__trial_update u = {.trial_id = ids[i], .n_params = 2, .params = p, .n_user_attrs = 1,
+            .user_attrs = &at};
         if (i < 4) {
             u.set_state = 1;
             u.state = LOUPE_COMPLETE;
@@ -1123,9 +1069,7 @@ static void test_unknown_enum(void **state) {
     assert_non_null(strstr(s->errmsg, "trials row trial_id=5"));
     assert_non_null(strstr(s->errmsg, "BOGUS"));
     assert_int_equal(v.len, 0);
-    loupe__trial_update u;
-    memset(&u, 0, sizeof u);
-    u.trial_id = 5;
+    loupe__trial_update u = {.trial_id = 5};
     assert_int_equal(update(s, &u), LOUPE_ECORRUPT);
     s->ops->close(s);
 
@@ -1175,9 +1119,7 @@ static void test_corrupt_row_messages(void **state) {
                       "trials row trial_id=5 in '%s' has the unknown state 'BOGUS' (Optuna writes "
                       "RUNNING, COMPLETE, PRUNED, FAIL or WAITING)");
     char want[1024];
-    loupe__trial_update u;
-    memset(&u, 0, sizeof u);
-    u.trial_id = 5;
+    loupe__trial_update u = {.trial_id = 5};
     assert_int_equal(update(s, &u), LOUPE_ECORRUPT);
     snprintf(want, sizeof want, "trials row trial_id=5 in '%s' has the unknown state 'BOGUS'", path);
     assert_string_equal(s->errmsg, want);
@@ -1259,15 +1201,8 @@ static void test_processes(void **state) {
                 if (c->ops->create_trial(c, st, NULL, &tid, NULL) != LOUPE_OK) _exit(3);
                 loupe_param prm = {"x", i, tu_int_dist(0, 100, 1, 0)};
                 double val = i;
-                loupe__trial_update u;
-                memset(&u, 0, sizeof u);
-                u.trial_id = tid;
-                u.n_params = 1;
-                u.params = &prm;
-                u.set_state = 1;
-                u.state = LOUPE_COMPLETE;
-                u.n_values = 1;
-                u.values = &val;
+                loupe__trial_update u = {.trial_id = tid, .n_params = 1, .params = &prm,
+                    .set_state = 1, .state = LOUPE_COMPLETE, .n_values = 1, .values = &val};
                 if (c->ops->update_trial(c, &u, NULL) != LOUPE_OK) _exit(4);
                 int rc = c->ops->claim_waiting_trial(c, st, &tid);
                 if (rc == LOUPE_OK)
@@ -1473,19 +1408,9 @@ static void test_python_reads(void **state) {
     loupe_attr tua[2] = {{"note", "\"caf\\u00e9\""}, {"nan", "NaN"}};
     loupe_intermediate inter[3] = {{0, 0.5}, {1, NAN}, {2, -INFINITY}};
     double vals[2] = {INFINITY, -2.5};
-    loupe__trial_update u;
-    memset(&u, 0, sizeof u);
-    u.trial_id = t;
-    u.n_params = 3;
-    u.params = params;
-    u.n_user_attrs = 2;
-    u.user_attrs = tua;
-    u.n_intermediate = 3;
-    u.intermediate = inter;
-    u.set_state = 1;
-    u.state = LOUPE_COMPLETE;
-    u.n_values = 2;
-    u.values = vals;
+    loupe__trial_update u = {.trial_id = t, .n_params = 3, .params = params, .n_user_attrs = 2,
+        .user_attrs = tua, .n_intermediate = 3, .intermediate = inter, .set_state = 1,
+        .state = LOUPE_COMPLETE, .n_values = 2, .values = vals};
     assert_int_equal(update(s, &u), LOUPE_OK);
     loupe__trial_rec *tmpl = loupe__trial_rec_new();
     tmpl->t.state = LOUPE_WAITING;

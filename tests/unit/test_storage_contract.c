@@ -425,16 +425,9 @@ static void test_update_trial(void **state) {
     loupe_attr ua[2] = {{"a", "1"}, {"b", "\"two\""}};
     loupe_attr sa[1] = {{"s", "null"}};
     loupe_intermediate iv[3] = {{5, 0.5}, {1, INFINITY}, {3, NAN}};
-    loupe__trial_update u = {0};
-    u.trial_id = t0;
-    u.n_params = 2;
-    u.params = params;
-    u.n_user_attrs = 2;
-    u.user_attrs = ua;
-    u.n_system_attrs = 1;
-    u.system_attrs = sa;
-    u.n_intermediate = 3;
-    u.intermediate = iv;
+    loupe__trial_update u = {.trial_id = t0, .n_params = 2, .params = params, .n_user_attrs = 2,
+        .user_attrs = ua, .n_system_attrs = 1, .system_attrs = sa, .n_intermediate = 3,
+        .intermediate = iv};
     int changed = -1;
     assert_int_equal(s->ops->update_trial(s, &u, &changed), LOUPE_OK);
     assert_int_equal(changed, 0);
@@ -442,12 +435,8 @@ static void test_update_trial(void **state) {
     /* second batch: overwrite attr "a" in place, overwrite step 3 */
     loupe_attr ua2[2] = {{"c", "3"}, {"a", "[1]"}};
     loupe_intermediate iv2 = {3, -1.5};
-    loupe__trial_update u2 = {0};
-    u2.trial_id = t0;
-    u2.n_user_attrs = 2;
-    u2.user_attrs = ua2;
-    u2.n_intermediate = 1;
-    u2.intermediate = &iv2;
+    loupe__trial_update u2 = {.trial_id = t0, .n_user_attrs = 2, .user_attrs = ua2,
+        .n_intermediate = 1, .intermediate = &iv2};
     assert_int_equal(s->ops->update_trial(s, &u2, NULL), LOUPE_OK);
 
     r = tu_read_trial(s, t0);
@@ -489,10 +478,7 @@ static void test_update_trial(void **state) {
     loupe_param again = {"x", 0.7, tu_float_dist(0, 1, 0, 0)};
     assert_int_equal(tu_set_params(s, t0, 1, &again), LOUPE_EINVAL);
     assert_non_null(strstr(loupe_storage_errmsg(s), "already has a param named 'x'"));
-    loupe__trial_update u3 = {0};
-    u3.trial_id = t0;
-    u3.n_values = 1;
-    u3.values = &v1;
+    loupe__trial_update u3 = {.trial_id = t0, .n_values = 1, .values = &v1};
     assert_int_equal(s->ops->update_trial(s, &u3, NULL), LOUPE_EINVAL);
     assert_int_equal(tu_set_state(s, t0, (loupe_trial_state)17, 0, NULL, NULL), LOUPE_EINVAL);
     assert_int_equal(s->ops->update_trial(s, &(loupe__trial_update){.trial_id = 999}, NULL),
