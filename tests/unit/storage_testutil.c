@@ -6,9 +6,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
+#include "storage/postgres.h"
 #include "testutil.h"
 
 static loupe_storage *open_memory(void) {
@@ -36,8 +38,26 @@ static loupe_storage *open_sqlite(void) {
     return tu_sqlite_open(path, 0);
 }
 
-const tu_backend TU_MEMORY = {"memory", open_memory};
-const tu_backend TU_SQLITE = {"sqlite", open_sqlite};
+/* The database of $LOUPE_TEST_PG_URL, emptied of studies first so each test
+ * starts from nothing (the database itself is created by the test script). */
+static loupe_storage *open_postgres(void) {
+    const char *url = getenv("LOUPE_TEST_PG_URL");
+    assert_non_null(url);
+    loupe_storage *s = NULL;
+    int rc = loupe__pg_storage_open(url, 0, &s);
+    if (rc != LOUPE_OK) fprintf(stderr, "open %s: %s\n", url, s ? s->errmsg : "(no handle)");
+    assert_int_equal(rc, LOUPE_OK);
+    loupe_study_list *list = NULL;
+    assert_int_equal(s->ops->list_studies(s, &list), LOUPE_OK);
+    for (size_t i = 0; i < loupe_study_list_count(list); i++)
+        assert_int_equal(s->ops->delete_study(s, loupe_study_list_at(list, i)->study_id), LOUPE_OK);
+    loupe_study_list_free(list);
+    return s;
+}
+
+const tu_backend TU_MEMORY = {"memory", open_memory, 1};
+const tu_backend TU_SQLITE = {"sqlite", open_sqlite, 1};
+const tu_backend TU_POSTGRES = {"postgresql", open_postgres, 0};
 
 int64_t tu_mk_study(loupe_storage *s, const char *name) {
     loupe_direction d = LOUPE_MINIMIZE;

@@ -13,14 +13,18 @@
 #include "storage/storage.h"
 
 /* One backend the storage-contract tests run on: what its handle is named
- * (ops->name) and how a fresh, empty storage of it is opened. */
+ * (ops->name), how a fresh, empty storage of it is opened, and whether its
+ * data version counts committed writes (grows on each, stays put otherwise)
+ * rather than only changing when anything happened. */
 typedef struct tu_backend {
     const char *name;
     loupe_storage *(*open_fresh)(void);
+    int version_counts_writes;
 } tu_backend;
 
 extern const tu_backend TU_MEMORY;
-extern const tu_backend TU_SQLITE; /* a new file under tu_tmpdir() per open */
+extern const tu_backend TU_SQLITE;   /* a new file under tu_tmpdir() per open */
+extern const tu_backend TU_POSTGRES; /* $LOUPE_TEST_PG_URL, emptied per open */
 
 /* Opens a SQLite storage at path with flags; fails the test unless it opens. */
 loupe_storage *tu_sqlite_open(const char *path, unsigned flags);
