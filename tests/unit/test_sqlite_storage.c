@@ -1316,16 +1316,6 @@ static void test_busy(void **state) {
 /* ------------------------------------------------------------ Python reads loupe's file */
 
 /* A python3 that has optuna, or NULL. */
-static const char *python_with_optuna(void) {
-    static const char *const candidates[] = {"python3", "/usr/bin/python3"};
-    for (size_t i = 0; i < 2; i++) {
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "%s -c 'import optuna' >/dev/null 2>&1", candidates[i]);
-        if (system(cmd) == 0) return candidates[i];
-    }
-    return NULL;
-}
-
 static const char PY_READ[] =
     "import math, sys, warnings, optuna\n"
     "warnings.simplefilter('ignore')\n"
@@ -1363,7 +1353,7 @@ static const char PY_READ[] =
 
 static void test_python_reads(void **state) {
     (void)state;
-    const char *py = python_with_optuna();
+    const char *py = tu_python_with_optuna();
     if (!py) {
         fprintf(stderr, "python3 with optuna not found; skipping\n");
         skip();

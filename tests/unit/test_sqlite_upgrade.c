@@ -22,6 +22,7 @@
 
 #include "core/trial_rec.h"
 #include "storage/storage.h"
+#include "storage_testutil.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -43,14 +44,6 @@ static void upgrade_ok(const char *path, int want_upgraded) {
     free(msg);
 }
 
-static loupe_storage *open_ok(const char *path) {
-    loupe_storage *s = NULL;
-    int rc = loupe__sqlite_storage_open(path, 0, &s);
-    if (rc) fprintf(stderr, "open %s: %s\n", path, s ? s->errmsg : "(no handle)");
-    assert_int_equal(rc, LOUPE_OK);
-    return s;
-}
-
 static const char *const HEAD_TABLES[] = {"studies",
                                           "version_info",
                                           "study_directions",
@@ -70,7 +63,7 @@ static void expect_head_columns(const char *path) {
     static char fresh[768];
     if (!fresh[0]) {
         tu_fresh_path(fresh, sizeof fresh, "reference-fresh.db");
-        loupe_storage *s = open_ok(fresh);
+        loupe_storage *s = tu_sqlite_open(fresh, 0);
         s->ops->close(s);
     }
     for (size_t i = 0; i < sizeof HEAD_TABLES / sizeof HEAD_TABLES[0]; i++) {
@@ -138,7 +131,7 @@ static void check_attr(const loupe_attr *a, const char *key, const char *json) {
 
 /* The contents Optuna's test_upgrade_* expect, read through the storage. */
 static void check_contents(const char *path, const asset *as) {
-    loupe_storage *s = open_ok(path);
+    loupe_storage *s = tu_sqlite_open(path, 0);
     assert_string_equal(s->schema_revision, "v3.2.0.a");
     loupe_study_list *list = NULL;
     assert_int_equal(s->ops->list_studies(s, &list), LOUPE_OK);
@@ -408,7 +401,7 @@ static void test_value_rules(void **state) {
         path,
         "SELECT trial_id, objective, value, value_type FROM trial_values ORDER BY trial_value_id",
         "1|0|20.6882013693473|FINITE\n2|0|NULL|INF_NEG\n2|1|3.4e+38|FINITE\n3|0|1.0e+17|FINITE\n");
-    loupe_storage *s = open_ok(path);
+    loupe_storage *s = tu_sqlite_open(path, 0);
     loupe__trial_rec *r = NULL;
     assert_int_equal(s->ops->read_trial(s, 1, &r), LOUPE_OK);
     assert_int_equal(r->t.n_intermediate, 7);
@@ -514,7 +507,7 @@ static void test_refusals(void **state) {
 
     /* a fresh loupe file is up to date */
     tu_fresh_path(path, sizeof path, "fresh-up.db");
-    loupe_storage *s = open_ok(path);
+    loupe_storage *s = tu_sqlite_open(path, 0);
     s->ops->close(s);
     size_t len;
     char *before = tu_read_file(path, &len);
@@ -545,16 +538,6 @@ static void test_unstamped(void **state) {
 }
 
 /* ------------------------------------------------------------ Python reads the result */
-
-static const char *python_with_optuna(void) {
-    static const char *const candidates[] = {"python3", "/usr/bin/python3"};
-    for (size_t i = 0; i < 2; i++) {
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "%s -c 'import optuna' >/dev/null 2>&1", candidates[i]);
-        if (system(cmd) == 0) return candidates[i];
-    }
-    return NULL;
-}
 
 /* Optuna's own test_upgrade_* checks, run by Optuna 3.1 on loupe's result. */
 static const char PY_CHECK[] =
@@ -601,7 +584,7 @@ static const char PY_CHECK[] =
 
 static void test_python_reads_upgraded(void **state) {
     (void)state;
-    const char *py = python_with_optuna();
+    const char *py = tu_python_with_optuna();
     if (!py) {
         fprintf(stderr, "python3 with optuna not found; skipping\n");
         skip();
@@ -624,7 +607,7 @@ static void test_python_reads_upgraded(void **state) {
             fail();
         }
         /* loupe still opens what Python wrote */
-        loupe_storage *s = open_ok(path);
+        loupe_storage *s = tu_sqlite_open(path, 0);
         loupe_study_list *list = NULL;
         assert_int_equal(s->ops->list_studies(s, &list), LOUPE_OK);
         loupe_study_list_free(list);

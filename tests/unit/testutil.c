@@ -205,3 +205,13 @@ void tu_expect_heads_match(loupe_storage *storage, const loupe_study_list *list)
     }
     loupe_study_list_free(heads);
 }
+
+const char *tu_python_with_optuna(void) {
+    static const char *const candidates[] = {"python3", "/usr/bin/python3"};
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "%s -c 'import optuna' >/dev/null 2>&1", candidates[i]);
+        if (system(cmd) == 0) return candidates[i];
+    }
+    return NULL;
+}

@@ -1,7 +1,8 @@
 /* testutil.h -- shared helpers for the cmocka unit tests: temporary paths,
  * storage URLs, fixture copies, whole-file reads, SQL run on a database file
- * through a separate connection, and distribution constructors. The helpers
- * that can fail end the test with a cmocka failure. */
+ * through a separate connection, distribution constructors and finding a
+ * Python that has optuna. The helpers that can fail end the test with a
+ * cmocka failure. */
 #ifndef LOUPE_TESTUTIL_H
 #define LOUPE_TESTUTIL_H
 
@@ -42,6 +43,10 @@ void tu_sql_exec(const char *path, const char *sql);
 /* Fails the test unless loupe_storage_list_study_heads lists what list (from
  * loupe_storage_list_studies) holds, minus the trial aggregates (-1). */
 void tu_expect_heads_match(loupe_storage *storage, const loupe_study_list *list);
+
+/* The first of "python3" and "/usr/bin/python3" that can import optuna, or
+ * NULL (the tests that need Python Optuna then skip). */
+const char *tu_python_with_optuna(void);
 
 /* Distributions by value (categorical choices are borrowed). */
 loupe_distribution tu_float_dist(double low, double high, double step, int log);
