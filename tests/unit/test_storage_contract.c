@@ -1,7 +1,8 @@
 /*
  * test_storage_contract.c -- the storage contract through the vtable
- * (storage.h), one test body run on every backend (":memory:" and a fresh
- * SQLite file): every op, the error paths with their messages, all-or-nothing
+ * (storage.h), one test body run on every backend (":memory:", a fresh SQLite
+ * file, and PostgreSQL when LOUPE_TEST_PG_URL names a database, as
+ * tests/interop/test_postgres_storage.sh does): every op, the error paths with their messages, all-or-nothing
  * updates, WAITING claims, id/number rules and snapshot isolation of reads.
  * What only one backend does stays in test_memory_storage.c and
  * test_sqlite_storage.c.
