@@ -956,19 +956,6 @@ static view *find_view(loupe__views *v, int64_t study_id) {
     return NULL;
 }
 
-/* Appends s to a list of snapshots to release later; 0 when out of memory. */
-static int push_snap(loupe__snap ***list, size_t *n, size_t *alloc, loupe__snap *s) {
-    if (*n == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 8;
-        loupe__snap **p = realloc(*list, na * sizeof *p);
-        if (!p) return 0;
-        *list = p;
-        *alloc = na;
-    }
-    (*list)[(*n)++] = s;
-    return 1;
-}
-
 static void refresh(loupe__views *v, loupe_storage *storage) {
     size_t n_wants = 0;
     int64_t *wants = take_wants(v, &n_wants);
@@ -988,8 +975,6 @@ static void refresh(loupe__views *v, loupe_storage *storage) {
         return;
     }
     int any_changed = 0;
-    loupe__snap **dead = NULL; /* replaced snapshots, released once the new ones are out */
-    size_t n_dead = 0, alloc_dead = 0;
     for (size_t i = 0; i < v->n_views; i++) v->views[i]->seen_in_refresh = 0;
     size_t nn = 0;
     for (size_t i = 0; i < ns; i++) {
@@ -1035,10 +1020,9 @@ static void refresh(loupe__views *v, loupe_storage *storage) {
         if (changed) {
             loupe__snap *snap = build_snap(w);
             if (snap) {
-                /* the old one is released after the events: freeing a large
-                 * snapshot is one release per trial */
-                if (w->snap && !push_snap(&dead, &n_dead, &alloc_dead, w->snap))
-                    loupe__snap_release(w->snap);
+                /* the published table still holds the old one: it is freed
+                 * (one release per trial) only after the events, below */
+                loupe__snap_release(w->snap);
                 w->snap = snap;
                 any_changed = 1;
             }
@@ -1099,8 +1083,6 @@ static void refresh(loupe__views *v, loupe_storage *storage) {
     /* outside the lock and after the events: readers and subscribers wait for neither */
     for (size_t i = 0; i < n_old; i++) loupe__snap_release(old_snaps[i]);
     free(old_snaps);
-    for (size_t i = 0; i < n_dead; i++) loupe__snap_release(dead[i]);
-    free(dead);
     free(snaps);
     if (studies_changed && v->cfg.hub) {
         loupe__blob_release(v->pending_studies);
